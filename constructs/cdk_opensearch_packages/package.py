@@ -1,0 +1,403 @@
+"""OpenSearch Service custom packages: the interface, the base class and the construct."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aws_cdk
+import constructs
+from aws_cdk import aws_iam, aws_kms, aws_opensearchservice
+from constructs import Construct
+
+from . import validation
+from .association import OpenSearchPackageAssociation, default_association_id
+from .file_validation import check_package_file
+from .provider import OpenSearchPackageProvider
+from .source import PackageSource
+
+__all__ = [
+    "DictionaryKind",
+    "IOpenSearchPackage",
+    "OpenSearchPackage",
+    "OpenSearchPackageBase",
+    "PackageConfiguration",
+    "PackageType",
+    "RequirementLevel",
+]
+
+RESOURCE_TYPE = "Custom::OpenSearchPackage"
+FILE_WARNING_ID = "cdk-opensearch-packages:PackageFile"
+
+
+class PackageType(enum.Enum):
+    """The type of a package (the values are the API's ``PackageType`` strings)."""
+
+    #: A dictionary file: synonyms, stopwords or a user dictionary (UTF-8 text).
+    TXT_DICTIONARY = "TXT-DICTIONARY"
+    #: A custom or third-party plugin (a .zip file); needs an ``engine_version``.
+    ZIP_PLUGIN = "ZIP-PLUGIN"
+    #: A license file for a third-party plugin (associated as a prerequisite of the plugin).
+    PACKAGE_LICENSE = "PACKAGE-LICENSE"
+    #: A configuration file for a third-party plugin (associated as a prerequisite of the plugin).
+    PACKAGE_CONFIG = "PACKAGE-CONFIG"
+
+
+class RequirementLevel(enum.Enum):
+    """Whether a plugin requires a license or a configuration package."""
+
+    REQUIRED = "REQUIRED"
+    OPTIONAL = "OPTIONAL"
+    NONE = "NONE"
+
+
+class DictionaryKind(enum.Enum):
+    """What a TXT-DICTIONARY file holds; selects the synth-time checks of its content."""
+
+    #: Solr-format synonym rules (``synonyms_path`` of a synonym or synonym_graph filter).
+    SYNONYMS = "SYNONYMS"
+    #: One stopword per line (``stopwords_path`` of a stop filter).
+    STOPWORDS = "STOPWORDS"
+    #: A user dictionary of a CJK analyzer (``user_dictionary`` of kuromoji, nori, ...).
+    USER_DICTIONARY = "USER_DICTIONARY"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageConfiguration:
+    """The license and configuration requirements of a ZIP-PLUGIN package
+    (``PackageConfiguration`` of CreatePackage).
+
+    :param license_requirement: whether the plugin requires a license package.
+    :param configuration_requirement: whether the plugin requires a configuration package.
+    :param license_filepath: the path of the license file inside the plugin. Default: - none.
+    :param requires_restart_for_configuration_update: whether updating the configuration package
+        needs a blue/green deployment. Default: - the service's default.
+    """
+
+    license_requirement: RequirementLevel
+    configuration_requirement: RequirementLevel
+    license_filepath: str | None = None
+    requires_restart_for_configuration_update: bool | None = None
+
+    def render(self) -> dict[str, Any]:
+        """The ``PackageConfiguration`` property (absent optionals omitted)."""
+        rendered: dict[str, Any] = {
+            "LicenseRequirement": self.license_requirement.value,
+            "ConfigurationRequirement": self.configuration_requirement.value,
+        }
+        if self.license_filepath is not None:
+            rendered["LicenseFilepath"] = self.license_filepath
+        if self.requires_restart_for_configuration_update is not None:
+            rendered["RequiresRestartForConfigurationUpdate"] = (
+                self.requires_restart_for_configuration_update
+            )
+        return rendered
+
+
+class IOpenSearchPackage(constructs.IConstruct, Protocol):
+    """A package, created by this app or imported, that domains can be associated with."""
+
+    @property
+    def package_id(self) -> str:
+        """The package id (``PackageID``)."""
+        ...
+
+    @property
+    def package_name(self) -> str | None:
+        """The package name; ``None`` when unknown (imported by id)."""
+        ...
+
+    @property
+    def package_version(self) -> str | None:
+        """The available package version; ``None`` when unknown (imported)."""
+        ...
+
+    @property
+    def engine_version(self) -> str | None:
+        """The engine version of a plugin package; ``None`` when not a plugin or unknown."""
+        ...
+
+    def associate(
+        self,
+        domain: aws_opensearchservice.IDomain | str,
+        *,
+        id: str | None = None,
+        prerequisites: Sequence[IOpenSearchPackage] = (),
+        key_store_access_role: aws_iam.IRole | None = None,
+        timeout: aws_cdk.Duration | None = None,
+    ) -> OpenSearchPackageAssociation:
+        """Associate the package with a domain."""
+        ...
+
+
+class OpenSearchPackageBase(Construct):
+    """What every package (created or imported) shares: its attributes and :meth:`associate`."""
+
+    _package_id: str
+    _package_name: str | None = None
+    _package_version: str | None = None
+    _engine_version: str | None = None
+
+    @property
+    def package_id(self) -> str:
+        """The package id (``PackageID``), e.g. ``pkg-0a1b2c...`` or ``F123456789``."""
+        return self._package_id
+
+    @property
+    def package_name(self) -> str | None:
+        """The package name; ``None`` for a package imported by id."""
+        return self._package_name
+
+    @property
+    def package_version(self) -> str | None:
+        """The available version (``AvailablePackageVersion``, e.g. ``v2``); ``None`` when
+        imported."""
+        return self._package_version
+
+    @property
+    def engine_version(self) -> str | None:
+        """The engine version a plugin package is built for; ``None`` otherwise."""
+        return self._engine_version
+
+    def associate(
+        self,
+        domain: aws_opensearchservice.IDomain | str,
+        *,
+        id: str | None = None,
+        prerequisites: Sequence[IOpenSearchPackage] = (),
+        key_store_access_role: aws_iam.IRole | None = None,
+        timeout: aws_cdk.Duration | None = None,
+    ) -> OpenSearchPackageAssociation:
+        """Associate this package with a domain.
+
+        The association is created in this package's scope. Several associations with one domain
+        in the same stack run one after the other.
+
+        :param domain: the domain, or its name.
+        :param id: the construct id of the association. Default: - ``Association`` followed by
+            the domain's construct id, or by the domain name when a name is given.
+        :param prerequisites: license/configuration packages a plugin needs
+            (``PrerequisitePackageIDList``). Default: - none.
+        :param key_store_access_role: a role OpenSearch Service assumes to reach the plugin's key
+            store (``AssociationConfiguration.KeyStoreAccessOption``). Default: - none.
+        :param timeout: how long CloudFormation waits for the association (1 second to 1 hour).
+            Default: - 1 hour.
+        """
+        return OpenSearchPackageAssociation(
+            self,
+            id if id is not None else default_association_id(self, domain),
+            package=self,
+            domain=domain,
+            prerequisites=prerequisites,
+            key_store_access_role=key_store_access_role,
+            timeout=timeout,
+        )
+
+
+class _ImportedPackage(OpenSearchPackageBase):
+    def __init__(self, scope: Construct, id: str, package_id: str) -> None:
+        super().__init__(scope, id)
+        validation.validate_package_id(self.node.path, package_id)
+        self._package_id = package_id
+
+
+class OpenSearchPackage(OpenSearchPackageBase):
+    """An Amazon OpenSearch Service custom package (``Custom::OpenSearchPackage``).
+
+    Example::
+
+        synonyms = OpenSearchPackage(self, "Synonyms",
+            package_type=PackageType.TXT_DICTIONARY,
+            source=PackageSource.from_asset("dictionaries/synonyms.txt"),
+            dictionary_kind=DictionaryKind.SYNONYMS,
+        )
+        association = synonyms.associate(domain)
+        # "synonyms_path": association.reference_path
+
+    A change of the file (or of the description, configuration or encryption) updates the package
+    in place: a new package version, rolled out to the associated domains. A change of
+    ``package_name``, ``package_type``, ``engine_version`` or ``vending_enabled`` replaces it.
+    """
+
+    @staticmethod
+    def from_package_id(scope: Construct, id: str, package_id: str) -> IOpenSearchPackage:
+        """Import an existing package by id.
+
+        An imported package can be associated with domains; the stack never changes or deletes
+        it.
+
+        :param package_id: the package id (``F123456789``, ``G123456789`` or ``pkg-...``).
+        """
+        return _ImportedPackage(scope, id, package_id)
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        package_type: PackageType,
+        source: PackageSource,
+        package_name: str | None = None,
+        description: str | None = None,
+        configuration: PackageConfiguration | None = None,
+        engine_version: str | aws_opensearchservice.EngineVersion | None = None,
+        vending_enabled: bool | None = None,
+        encryption_key: aws_kms.IKey | None = None,
+        dictionary_kind: DictionaryKind | None = None,
+        domains: Sequence[aws_opensearchservice.IDomain | str] = (),
+        timeout: aws_cdk.Duration | None = None,
+        removal_policy: aws_cdk.RemovalPolicy | None = None,
+    ) -> None:
+        """
+        :param package_type: the type of package.
+        :param source: the package file, see :class:`PackageSource`.
+        :param package_name: the package name (3 to 28 characters, ``[a-z][a-z0-9-]+``, unique
+            in the account and Region). Changing it replaces the package. Default: - a unique,
+            valid name is generated from the stack and the construct; it changes (and the package
+            is replaced) only when a replacement is needed.
+        :param description: the package description (at most 1024 characters). Default: - none.
+        :param configuration: license/configuration requirements (ZIP-PLUGIN only).
+            Default: - none.
+        :param engine_version: the engine the plugin is built for, e.g. ``"OpenSearch_2.19"`` or
+            ``EngineVersion.OPENSEARCH_2_19``. Required for ZIP-PLUGIN, rejected for other types.
+            Default: - none.
+        :param vending_enabled: whether the package can be shared with other accounts
+            (``PackageVendingOptions``). Default: - the service's default (not vended).
+        :param encryption_key: a customer-managed KMS key that encrypts the package (ZIP-PLUGIN
+            only); the provider may use this key only. Default: - the service's default
+            encryption.
+        :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time.
+            Default: - only generic dictionary checks.
+        :param domains: domains (or domain names) to associate the package with, as
+            :meth:`associate` does. Default: - none.
+        :param timeout: how long CloudFormation waits for a create/update/delete (the custom
+            resource's ``ServiceTimeout``, 1 second to 1 hour). Default: - 1 hour (rendered
+            explicitly).
+        :param removal_policy: what happens to the package when it leaves the stack; RETAIN keeps
+            it. Default: - RemovalPolicy.DESTROY (the package is deleted).
+        """
+        super().__init__(scope, id)
+        path = self.node.path
+        try:  # also accepts the API string, e.g. "TXT-DICTIONARY"
+            package_type = PackageType(package_type)
+        except ValueError:
+            raise validation.fail(
+                path,
+                "package_type",
+                package_type,
+                "it must be one of " + ", ".join(t.value for t in PackageType),
+                "Use a PackageType member, e.g. PackageType.TXT_DICTIONARY",
+            ) from None
+        type_value = package_type.value
+        engine = (
+            engine_version.version
+            if isinstance(engine_version, aws_opensearchservice.EngineVersion)
+            else engine_version
+        )
+        validation.validate_package_name(path, package_name)
+        validation.validate_description(path, description)
+        validation.validate_engine_version(path, type_value, engine)
+        validation.validate_type_specific(
+            path, "configuration", configuration, type_value, validation.ZIP_PLUGIN
+        )
+        validation.validate_type_specific(
+            path,
+            "encryption_key",
+            None if encryption_key is None else encryption_key.node.path,
+            type_value,
+            validation.ZIP_PLUGIN,
+        )
+        validation.validate_type_specific(
+            path,
+            "dictionary_kind",
+            None if dictionary_kind is None else dictionary_kind.name,
+            type_value,
+            validation.TXT_DICTIONARY,
+        )
+        validation.validate_removal_policy(path, removal_policy)
+        service_timeout = validation.timeout_seconds(path, timeout)
+
+        provider = OpenSearchPackageProvider.get_or_create(self)
+        bound = source.bind(self, grantee=provider.role)
+        validation.validate_bucket_location(path, bound.bucket_name, bound.object_key)
+        if bound.local_path is not None:
+            self._check_file(
+                bound.local_path,
+                package_type=type_value,
+                engine_version=engine,
+                dictionary_kind=None if dictionary_kind is None else dictionary_kind.value,
+                license_filepath=None if configuration is None else configuration.license_filepath,
+            )
+
+        properties: dict[str, Any] = {
+            "PackageType": type_value,
+            "PackageSource": {"S3BucketName": bound.bucket_name, "S3Key": bound.object_key},
+        }
+        if package_name is not None:
+            properties["PackageName"] = package_name
+        if description is not None:
+            properties["PackageDescription"] = description
+        if configuration is not None:
+            properties["PackageConfiguration"] = configuration.render()
+        if engine is not None:
+            properties["EngineVersion"] = engine
+        if vending_enabled is not None:
+            properties["PackageVendingOptions"] = {"VendingEnabled": vending_enabled}
+        if encryption_key is not None:
+            properties["PackageEncryptionOptions"] = {
+                "KmsKeyIdentifier": encryption_key.key_arn,
+                "EncryptionEnabled": True,
+            }
+            provider.grant_key(encryption_key.key_arn)
+        if bound.source_version is not None:
+            properties["OspSourceVersion"] = bound.source_version
+
+        resource = aws_cdk.CustomResource(
+            self,
+            "Resource",
+            resource_type=RESOURCE_TYPE,
+            service_token=provider.service_token,
+            properties=properties,
+            service_timeout=service_timeout,
+            removal_policy=removal_policy,
+        )
+        # The provider (function, policy with this package's permissions, invoke permission)
+        # exists before the handler first runs for this package.
+        provider.add_dependent(resource)
+
+        #: The underlying custom resource.
+        self.resource = resource
+        #: The package type.
+        self.package_type = package_type
+        self._package_id = resource.get_att_string("PackageID")
+        self._package_name = resource.get_att_string("PackageName")
+        self._package_version = resource.get_att_string("PackageVersion")
+        self._engine_version = engine
+
+        for domain in domains:
+            self.associate(domain)
+
+    def _check_file(
+        self,
+        local_path: str,
+        *,
+        package_type: str,
+        engine_version: str | None,
+        dictionary_kind: str | None,
+        license_filepath: str | None,
+    ) -> None:
+        findings = check_package_file(
+            local_path,
+            package_type=package_type,
+            engine_version=engine_version,
+            dictionary_kind=dictionary_kind,
+            license_filepath=license_filepath,
+        )
+        errors = [finding.message for finding in findings if finding.severity == "error"]
+        if errors:
+            raise ValueError("\n".join(f"{self.node.path}: source: {error}" for error in errors))
+        for finding in findings:
+            if finding.severity == "warning":
+                aws_cdk.Annotations.of(self).add_warning_v2(FILE_WARNING_ID, finding.message)

@@ -1,0 +1,317 @@
+"""Synth-time validation: every rule fails with the path, the property, the value and a fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk
+import pytest
+from aws_cdk import aws_kms, aws_opensearchservice, aws_s3
+from construct_stacks import BUCKET_NAME
+
+from cdk_opensearch_packages import (
+    DictionaryKind,
+    OpenSearchPackage,
+    PackageConfiguration,
+    PackageSource,
+    PackageType,
+    RequirementLevel,
+    validation,
+)
+from cdk_opensearch_packages import package as package_module
+from cdk_opensearch_packages.file_validation import FileFinding
+
+
+def bucket(stack: aws_cdk.Stack, name: str = BUCKET_NAME) -> aws_s3.IBucket:
+    return aws_s3.Bucket.from_bucket_name(stack, f"Bucket-{name[:20]}", name)
+
+
+def config(stack: aws_cdk.Stack, **props: Any) -> OpenSearchPackage:
+    """A package with valid defaults (a PACKAGE-CONFIG from a bucket), overridden by ``props``."""
+    arguments: dict[str, Any] = {"package_type": PackageType.PACKAGE_CONFIG, **props}
+    if "source" not in arguments:
+        arguments["source"] = PackageSource.from_bucket(bucket(stack), "config.json")
+    return OpenSearchPackage(stack, "Package", **arguments)
+
+
+def plugin(stack: aws_cdk.Stack, **props: Any) -> OpenSearchPackage:
+    arguments: dict[str, Any] = {
+        "package_type": PackageType.ZIP_PLUGIN,
+        "engine_version": "OpenSearch_2.19",
+        **props,
+    }
+    if "source" not in arguments:
+        arguments["source"] = PackageSource.from_bucket(bucket(stack), "plugin.zip")
+    return OpenSearchPackage(stack, "Plugin", **arguments)
+
+
+def expect(prop: str, value: str, *fragments: str) -> str:
+    """The pattern an error must match: path, property, the bad value, then rule and fix."""
+    pattern = rf"^Fresh/[\w/-]+: {re.escape(prop)}: .*{re.escape(value)}.* is invalid: "
+    return pattern + "".join(f"(?s:.*){re.escape(fragment)}" for fragment in fragments)
+
+
+@pytest.mark.parametrize(
+    "name", ["ab", "a" * 29, "Synonyms", "1synonyms", "syn_onyms", "syn onyms", "-synonyms"]
+)
+def test_fails_invalid_package_name(stack: aws_cdk.Stack, name: str) -> None:
+    with pytest.raises(ValueError, match=expect("package_name", name, "[a-z][a-z0-9-]+", "Use")):
+        config(stack, package_name=name)
+
+
+@pytest.mark.parametrize("name", ["abc", "a" * 28, "product-synonyms-2"])
+def test_valid_package_names_pass(stack: aws_cdk.Stack, name: str) -> None:
+    assert config(stack, package_name=name).node.id == "Package"
+
+
+def test_unresolved_values_are_not_validated(stack: aws_cdk.Stack) -> None:
+    name = aws_cdk.CfnParameter(stack, "Name").value_as_string
+    engine = aws_cdk.CfnParameter(stack, "Engine").value_as_string
+    key = aws_cdk.CfnParameter(stack, "Key").value_as_string
+    plugin(
+        stack,
+        package_name=name,
+        description=aws_cdk.CfnParameter(stack, "Description").value_as_string,
+        engine_version=engine,
+        source=PackageSource.from_bucket(bucket(stack), key),
+        timeout=aws_cdk.Duration.seconds(
+            aws_cdk.CfnParameter(stack, "Timeout", type="Number").value_as_number
+        ),
+    )
+
+
+def test_package_type_accepts_the_api_string(stack: aws_cdk.Stack) -> None:
+    assert config(stack, package_type="PACKAGE-LICENSE").package_type is PackageType.PACKAGE_LICENSE
+
+
+def test_fails_unknown_package_type(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=expect("package_type", "TXT", "ZIP-PLUGIN", "Use")):
+        config(stack, package_type="TXT")
+
+
+def test_fails_description_too_long(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=expect("description", "xxx", "1025", "maximum is 1024")):
+        config(stack, description="x" * 1025)
+
+
+def test_fails_plugin_without_engine_version(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=expect("engine_version", "None", "required", "ZIP")):
+        plugin(stack, engine_version=None)
+
+
+@pytest.mark.parametrize("engine", ["OpenSearch 2.19", "opensearch_2.19", "OpenSearch_2", "2.19"])
+def test_fails_plugin_engine_version_pattern(stack: aws_cdk.Stack, engine: str) -> None:
+    with pytest.raises(ValueError, match=expect("engine_version", engine, "OpenSearch_X.Y")):
+        plugin(stack, engine_version=engine)
+
+
+def test_engine_version_accepts_the_cdk_enum(stack: aws_cdk.Stack) -> None:
+    package = plugin(stack, engine_version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_17)
+    assert package.engine_version == "OpenSearch_2.17"
+    assert plugin(aws_cdk.Stack(aws_cdk.App(), "Es"), engine_version="Elasticsearch_7.10")
+
+
+def test_fails_engine_version_for_a_dictionary(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(
+        ValueError, match=expect("engine_version", "OpenSearch_2.19", "only", "ZIP-PLUGIN")
+    ):
+        config(stack, package_type=PackageType.TXT_DICTIONARY, engine_version="OpenSearch_2.19")
+
+
+def test_fails_configuration_for_a_dictionary(stack: aws_cdk.Stack) -> None:
+    configuration = PackageConfiguration(
+        license_requirement=RequirementLevel.NONE,
+        configuration_requirement=RequirementLevel.OPTIONAL,
+    )
+    with pytest.raises(ValueError, match=expect("configuration", "", "only", "ZIP-PLUGIN")):
+        config(stack, configuration=configuration)
+
+
+def test_fails_encryption_key_for_a_license(stack: aws_cdk.Stack) -> None:
+    key = aws_kms.Key(stack, "Key")
+    with pytest.raises(ValueError, match=expect("encryption_key", "Fresh/Key", "ZIP-PLUGIN")):
+        config(stack, package_type=PackageType.PACKAGE_LICENSE, encryption_key=key)
+
+
+def test_fails_dictionary_kind_for_a_plugin(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=expect("dictionary_kind", "SYNONYMS", "TXT-DICTIONARY")):
+        plugin(stack, dictionary_kind=DictionaryKind.SYNONYMS)
+
+
+def test_fails_snapshot_removal_policy(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=expect("removal_policy", "SNAPSHOT", "RETAIN")):
+        config(stack, removal_policy=aws_cdk.RemovalPolicy.SNAPSHOT)
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    [
+        aws_cdk.Duration.seconds(0),
+        aws_cdk.Duration.seconds(3601),
+        aws_cdk.Duration.hours(2),
+        aws_cdk.Duration.millis(1500),
+    ],
+)
+def test_fails_timeout_out_of_range(stack: aws_cdk.Stack, timeout: aws_cdk.Duration) -> None:
+    with pytest.raises(ValueError, match=expect("timeout", "", "1 to 3600", "ServiceTimeout")):
+        config(stack, timeout=timeout)
+
+
+def test_fails_association_timeout_out_of_range(stack: aws_cdk.Stack) -> None:
+    package = config(stack)
+    with pytest.raises(ValueError, match=r"^Fresh/Package/Associationmy-domain: timeout: "):
+        package.associate("my-domain", timeout=aws_cdk.Duration.hours(2))
+
+
+@pytest.mark.parametrize("name", ["ab", "b" * 64])
+def test_fails_bucket_name_length(name: str) -> None:
+    # aws_s3.Bucket.from_bucket_name rejects these names first; an IBucket implemented
+    # elsewhere may not, so the rule is checked directly.
+    with pytest.raises(ValueError, match=r"^Fresh/Package: source bucket name: .* 3 to 63"):
+        validation.validate_bucket_location("Fresh/Package", name, "config.json")
+    validation.validate_bucket_location("Fresh/Package", "abc", "config.json")
+
+
+@pytest.mark.parametrize("key", ["", "k" * 1025])
+def test_fails_object_key_length(stack: aws_cdk.Stack, key: str) -> None:
+    source = PackageSource.from_bucket(bucket(stack), key)
+    with pytest.raises(ValueError, match=expect("source key", key[:20], "1 to 1024")):
+        config(stack, source=source)
+
+
+def test_fails_asset_that_is_a_directory(stack: aws_cdk.Stack, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^Fresh/Package: source: .* is a directory"):
+        config(stack, source=PackageSource.from_asset(str(tmp_path)))
+
+
+def test_fails_asset_that_does_not_exist(stack: aws_cdk.Stack, tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.txt")
+    with pytest.raises(ValueError, match=r"^Fresh/Package: source: .*missing.txt' does not exist"):
+        config(stack, source=PackageSource.from_asset(missing))
+
+
+def test_fails_imported_package_id_pattern(stack: aws_cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=expect("package_id", "pkg-XYZ", "pkg-")):
+        OpenSearchPackage.from_package_id(stack, "Imported", "pkg-XYZ")
+    for valid in ("F123", "G7", "pkg-0a1b"):
+        OpenSearchPackage.from_package_id(stack, valid, valid)
+
+
+def test_fails_plugin_on_a_domain_of_another_engine_version(stack: aws_cdk.Stack) -> None:
+    domain = aws_opensearchservice.Domain(
+        stack, "Domain", version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19
+    )
+    package = plugin(stack, engine_version="OpenSearch_2.17")
+    with pytest.raises(
+        ValueError,
+        match=expect("domain", "Fresh/Domain", "OpenSearch_2.17", "OpenSearch_2.19", "Create"),
+    ):
+        package.associate(domain)
+
+
+def test_plugin_on_a_domain_of_the_same_engine_version(stack: aws_cdk.Stack) -> None:
+    domain = aws_opensearchservice.Domain(
+        stack, "Domain", version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_17
+    )
+    association = plugin(stack, engine_version="OpenSearch_2.17").associate(domain)
+    assert association.node.path == "Fresh/Plugin/AssociationDomain"
+
+
+@pytest.mark.parametrize("name", ["My-Domain", "ab", "arn:aws:es:eu-west-1:1:domain/x"])
+def test_fails_invalid_domain_name(stack: aws_cdk.Stack, name: str) -> None:
+    with pytest.raises(ValueError, match=expect("domain", name[:10], "3 to 28", "Pass")):
+        config(stack).associate(name, id="Association")
+
+
+def test_fails_associating_twice_with_one_domain(stack: aws_cdk.Stack) -> None:
+    package = config(stack)
+    package.associate("my-domain")
+    with pytest.raises(ValueError, match=expect("domain", "my-domain", "already associated")):
+        package.associate("my-domain")
+
+
+def test_fails_default_id_for_a_domain_name_token(stack: aws_cdk.Stack) -> None:
+    name = aws_cdk.CfnParameter(stack, "DomainName").value_as_string
+    package = config(stack)
+    with pytest.raises(ValueError, match=r"^Fresh/Package: domain: .*Pass id="):
+        package.associate(name)
+    assert package.associate(name, id="ByParameter").node.id == "ByParameter"
+
+
+def test_file_check_errors_fail_with_the_path(
+    stack: aws_cdk.Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def check(path: str, **kwargs: Any) -> list[FileFinding]:
+        seen.update(kwargs, path=path)
+        return [
+            FileFinding("error", f"{path}:2: first problem"),
+            FileFinding("warning", f"{path}: just a warning"),
+            FileFinding("error", f"{path}:5: second problem"),
+        ]
+
+    monkeypatch.setattr(package_module, "check_package_file", check)
+    file = tmp_path / "synonyms.txt"
+    file.write_text("a, b\n", encoding="utf-8")
+    with pytest.raises(ValueError) as raised:
+        config(
+            stack,
+            package_type=PackageType.TXT_DICTIONARY,
+            source=PackageSource.from_asset(str(file)),
+            dictionary_kind=DictionaryKind.SYNONYMS,
+        )
+    assert str(raised.value).splitlines() == [
+        f"Fresh/Package: source: {file}:2: first problem",
+        f"Fresh/Package: source: {file}:5: second problem",
+    ]
+    assert seen == {
+        "path": str(file),
+        "package_type": "TXT-DICTIONARY",
+        "engine_version": None,
+        "dictionary_kind": "SYNONYMS",
+        "license_filepath": None,
+    }
+
+
+def test_file_check_warnings_become_annotations(
+    stack: aws_cdk.Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def check(path: str, **kwargs: Any) -> list[FileFinding]:
+        seen.update(kwargs)
+        return [FileFinding("warning", f"{path}: large dictionary")]
+
+    monkeypatch.setattr(package_module, "check_package_file", check)
+    file = tmp_path / "plugin.zip"
+    file.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    package = plugin(
+        stack,
+        source=PackageSource.from_asset(str(file)),
+        configuration=PackageConfiguration(
+            license_requirement=RequirementLevel.REQUIRED,
+            configuration_requirement=RequirementLevel.NONE,
+            license_filepath="LICENSE.txt",
+        ),
+    )
+    assert seen == {
+        "package_type": "ZIP-PLUGIN",
+        "engine_version": "OpenSearch_2.19",
+        "dictionary_kind": None,
+        "license_filepath": "LICENSE.txt",
+    }
+    warnings = [entry.data for entry in package.node.metadata if entry.type == "aws:cdk:warning"]
+    assert warnings == [f"{file}: large dictionary [ack: cdk-opensearch-packages:PackageFile]"]
+
+
+def test_bucket_sources_are_not_file_checked(
+    stack: aws_cdk.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def check(path: str, **kwargs: Any) -> list[FileFinding]:
+        raise AssertionError(f"checked {path}")
+
+    monkeypatch.setattr(package_module, "check_package_file", check)
+    config(stack)

@@ -127,13 +127,15 @@ class OpenSearchPackagesExample(aws_cdk.Stack):
             ),
         )
 
+        # `-c synonyms_file=<path>` swaps the dictionary (make demo uses it to show an update).
+        synonyms_file = self.node.try_get_context("synonyms_file") or str(
+            HERE / "examples" / "dictionaries" / "synonyms.txt"
+        )
         synonyms = OpenSearchPackage(
             self,
             "Synonyms",
             package_type=PackageType.TXT_DICTIONARY,
-            source=PackageSource.from_asset(
-                str(HERE / "examples" / "dictionaries" / "synonyms.txt")
-            ),
+            source=PackageSource.from_asset(synonyms_file),
             dictionary_kind=DictionaryKind.SYNONYMS,
             description="Product search synonyms",
         )

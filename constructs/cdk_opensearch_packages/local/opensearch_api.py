@@ -1,0 +1,565 @@
+"""A local Amazon OpenSearch Service packages API over real HTTP (werkzeug, rest-json).
+
+moto and LocalStack implement none of the package operations, so the end-to-end tests, the
+benchmarks and ``make demo`` run against this emulation. An unmodified boto3 ``opensearch``
+client talks to it (``endpoint_url=service.endpoint_url`` or ``AWS_ENDPOINT_URL_OPENSEARCH``)::
+
+    with LocalOpenSearchService(s3_endpoint_url, timeline=Timeline.uniform(0.5)) as service:
+        service.register_domain("search")
+        client = service.client()
+        client.create_package(PackageName="synonyms", PackageType="TXT-DICTIONARY",
+                              PackageSource={"S3BucketName": "b", "S3Key": "synonyms.txt"})
+
+Served: CreatePackage, DescribePackages, UpdatePackage, DeletePackage, GetPackageVersionHistory,
+AssociatePackage, DissociatePackage, ListDomainsForPackage, ListPackagesForDomain. Requests are
+routed and validated with botocore's service model (:mod:`.os_model`); the service's rules and
+timeline live in :mod:`.os_state`; faults in :mod:`.os_faults`.
+
+Inspection and control (never an AWS path), JSON in and out:
+
+- ``GET /_local/health``; ``GET /_local/state`` (packages, associations, domains, faults,
+  timeline, clock); ``GET /_local/calls[?operation=X]``;
+  ``GET /_local/transitions[?package_id=F..&kind=package]``;
+- ``GET|POST|DELETE /_local/faults`` (read, change as :meth:`.FaultInjector.set_from_mapping`,
+  clear); ``GET|POST /_local/timeline`` (phase seconds, partial update);
+- ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?}``),
+  ``DELETE /_local/domains/<name>``; ``POST /_local/in-use`` (``{"DomainName", "PackageID"}``);
+- ``POST /_local/reset``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from .os_errors import ERRORS_BY_OPERATION, ApiError
+from .os_faults import Fault, FaultConfig, FaultDecision, FaultInjector
+from .os_model import SERVED_OPERATIONS, build_url_map, error_status, parse_input, service_model
+from .os_source import S3SourceReader, SourceError, SourceReader
+from .os_state import DEFAULT_ENGINE_VERSION, PackageStore, Transition
+from .os_timeline import Clock, ManualClock, SystemClock, Timeline
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from types_boto3_opensearch.client import OpenSearchServiceClient
+
+__all__ = [
+    "DEFAULT_ENGINE_VERSION",
+    "SERVED_OPERATIONS",
+    "CallRecord",
+    "Clock",
+    "Fault",
+    "FaultConfig",
+    "FaultInjector",
+    "LocalOpenSearchService",
+    "ManualClock",
+    "S3SourceReader",
+    "SourceError",
+    "SourceReader",
+    "SystemClock",
+    "Timeline",
+    "Transition",
+]
+
+_LOG = logging.getLogger(__name__)
+# One boto3 session for :meth:`LocalOpenSearchService.client` (it caches the loaded models);
+# creating clients from a session is not thread-safe, hence the lock.
+_SESSIONS: list[boto3.session.Session] = []
+_SESSION_LOCK = threading.Lock()
+_LOCAL_PREFIX = "/_local"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One AWS API call received.
+
+    :param operation: the operation name (``UnknownOperation`` when no route matched).
+    :param t: when it arrived, on the emulation clock's monotonic scale.
+    :param wall: when it arrived, epoch seconds.
+    :param duration: seconds spent answering (real time, injected latency included).
+    :param status: the HTTP status answered, ``None`` when the connection was dropped.
+    :param error_code: the AWS error code answered, ``None`` on success.
+    :param faults: the faults injected (``latency``, ``drop``, ``throttle``, ``server_error``).
+    :param request_id: the ``x-amzn-RequestId`` answered.
+    :param params: the validated input, ``None`` when the request was not read that far.
+    """
+
+    operation: str
+    t: float
+    wall: float
+    duration: float
+    status: int | None
+    error_code: str | None
+    faults: tuple[str, ...]
+    request_id: str
+    params: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """:return: JSON form (same keys)."""
+        return {
+            "operation": self.operation,
+            "t": self.t,
+            "wall": self.wall,
+            "duration": self.duration,
+            "status": self.status,
+            "error_code": self.error_code,
+            "faults": list(self.faults),
+            "request_id": self.request_id,
+            "params": self.params,
+        }
+
+
+@dataclass
+class _Call:
+    """What is known of a call while it is answered."""
+
+    t: float
+    wall: float
+    started: float = field(default_factory=time.perf_counter)
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    operation: str = "UnknownOperation"
+    decision: FaultDecision = field(default_factory=FaultDecision)
+    params: dict[str, Any] | None = None
+
+
+class _ConnectionDropped(ConnectionAbortedError):
+    """Raised after shutting the socket down: werkzeug treats it as a dropped connection."""
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, logging to this module's logger at debug level."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        _LOG.debug("%s %s", type, message % args if args else message)
+
+
+class LocalOpenSearchService:
+    """The local OpenSearch Service packages API (a WSGI app plus its own server thread).
+
+    :param s3_endpoint_url: S3 endpoint the package sources are read from (moto's server).
+        ``None``: boto3's usual resolution (e.g. ``AWS_ENDPOINT_URL_S3``).
+    :param timeline: phase durations. Default: - :class:`Timeline` defaults (seconds).
+    :param faults: faults in force at start. Default: - none.
+    :param region: the emulated Region (package names are unique within it).
+    :param account_id: the account (``PackageOwner``).
+    :param seed: seeds package ids and fault draws (same calls, same ids and faults).
+    :param clock: the time source. Default: - :class:`SystemClock`.
+    :param host: interface to listen on.
+    :param port: port to listen on; 0 picks a free one.
+    :param package_quota: packages per Region (the service's 25).
+    :param domain_package_quota: packages per domain (the service's 20).
+    :param source_reader: reads package sources instead of S3 at ``s3_endpoint_url``.
+    """
+
+    def __init__(
+        self,
+        s3_endpoint_url: str | None = None,
+        *,
+        timeline: Timeline | None = None,
+        faults: FaultConfig | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        seed: int = 0,
+        clock: Clock | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        package_quota: int = 25,
+        domain_package_quota: int = 20,
+        source_reader: SourceReader | None = None,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.clock: Clock = clock or SystemClock()
+        self._model = service_model()
+        self._url_map = build_url_map(self._model)
+        self._local_map = _local_url_map()
+        self.faults = FaultInjector(faults, seed, known_operations=self._model.operation_names)
+        self._store = PackageStore(
+            clock=self.clock,
+            timeline=timeline or Timeline(),
+            reader=source_reader or S3SourceReader(s3_endpoint_url, region),
+            account_id=account_id,
+            region=region,
+            seed=seed,
+            package_quota=package_quota,
+            domain_package_quota=domain_package_quota,
+        )
+        self._calls: list[CallRecord] = []
+        self._calls_lock = threading.Lock()
+        self._host = host
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._endpoint_url: str | None = None
+
+    # --------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> str:
+        """Serve in a background thread.
+
+        :return: the endpoint URL, e.g. ``http://127.0.0.1:54321``.
+        """
+        if self._server is not None:
+            raise RuntimeError("the local OpenSearch API is already running")
+        server = make_server(
+            self._host,
+            self._port,
+            self.wsgi_app,
+            threaded=True,
+            request_handler=_QuietRequestHandler,
+        )
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="local-opensearch-api",
+            daemon=True,
+        )
+        self._thread.start()
+        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host
+        self._endpoint_url = f"http://{host}:{server.port}"
+        return self._endpoint_url
+
+    def stop(self) -> None:
+        """Stop serving (idempotent); the state stays readable in process."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        self._endpoint_url = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> LocalOpenSearchService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL to give boto3 (``endpoint_url=`` or ``AWS_ENDPOINT_URL_OPENSEARCH``)."""
+        if self._endpoint_url is None:
+            raise RuntimeError("the local OpenSearch API is not running: call start() first")
+        return self._endpoint_url
+
+    def client(self, config: Config | None = None) -> OpenSearchServiceClient:
+        """A boto3 ``opensearch`` client for this endpoint (dummy credentials).
+
+        :param config: botocore client configuration (retries, timeouts).
+        """
+        with _SESSION_LOCK:
+            if not _SESSIONS:
+                _SESSIONS.append(boto3.session.Session())
+            return _SESSIONS[0].client(
+                "opensearch",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+                config=config,
+            )
+
+    # ------------------------------------------------------------------- in-process control
+
+    @property
+    def timeline(self) -> Timeline:
+        """The phase durations for operations from now on (settable at run time)."""
+        return self._store.timeline
+
+    @timeline.setter
+    def timeline(self, value: Timeline) -> None:
+        self._store.timeline = value
+
+    def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
+        """Make a domain exist (idempotent; a new engine version is an upgrade).
+
+        :param name: the domain name.
+        :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``.
+        :raises ValueError: invalid name or engine version.
+        """
+        self._store.register_domain(name, engine_version)
+
+    def unregister_domain(self, name: str) -> None:
+        """Delete a domain and its associations (no-op when unknown).
+
+        :param name: the domain name.
+        """
+        self._store.unregister_domain(name)
+
+    def mark_in_use(self, domain_name: str, package_id: str) -> None:
+        """Make the next dissociation of the package from the domain end in
+        DISSOCIATION_FAILED, as when an index uses it.
+
+        :param domain_name: the domain.
+        :param package_id: the package.
+        """
+        self._store.mark_in_use(domain_name, package_id)
+
+    def packages(self) -> list[dict[str, Any]]:
+        """:return: every package, shaped as DescribePackages' ``PackageDetails`` (timestamps in
+        epoch seconds)."""
+        return self._store.packages()
+
+    def associations(self) -> list[dict[str, Any]]:
+        """:return: every association, shaped as ``DomainPackageDetails``."""
+        return self._store.associations()
+
+    def domains(self) -> list[dict[str, Any]]:
+        """:return: the registered domains (``DomainName``, ``EngineVersion``,
+        ``RegisteredAt``)."""
+        return self._store.domains()
+
+    def versions(self, package_id: str) -> list[dict[str, Any]]:
+        """:return: a package's version history (``PackageVersionHistory`` entries).
+
+        :raises KeyError: unknown package.
+        """
+        return self._store.versions(package_id)
+
+    def calls(self) -> list[CallRecord]:
+        """:return: every AWS call received, in arrival order."""
+        with self._calls_lock:
+            return list(self._calls)
+
+    def transitions(self) -> list[Transition]:
+        """:return: every status change so far (packages and associations), in time order."""
+        return self._store.transitions()
+
+    def state(self) -> dict[str, Any]:
+        """:return: what ``GET /_local/state`` answers."""
+        return {
+            "packages": self.packages(),
+            "associations": self.associations(),
+            "domains": self.domains(),
+            "faults": self.faults.config.to_dict(),
+            "timeline": self.timeline.to_dict(),
+            "clock": {"t": self.clock.monotonic(), "wall": self.clock.time()},
+        }
+
+    def reset(self) -> None:
+        """Back to the start: no packages, domains, calls or transitions; the construction-time
+        timeline, faults and seeds."""
+        self._store.reset()
+        self.faults.reset()
+        with self._calls_lock:
+            self._calls.clear()
+
+    # --------------------------------------------------------------------------------- WSGI
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI application (AWS API plus ``/_local`` inspection)."""
+        request = Request(environ)
+        if request.path == _LOCAL_PREFIX or request.path.startswith(_LOCAL_PREFIX + "/"):
+            response = self._local(request)
+        else:
+            response = self._aws(request, environ)
+        return response(environ, start_response)
+
+    def _aws(self, request: Request, environ: WSGIEnvironment) -> Response:
+        call = _Call(self.clock.monotonic(), self.clock.time())
+        try:
+            try:
+                endpoint, uri_params = self._url_map.bind_to_environ(environ).match()
+            except HTTPException:
+                raise ApiError(
+                    "UnknownOperationException",
+                    f"No operation of the OpenSearch API is {request.method} {request.path}.",
+                    404,
+                ) from None
+            call.operation = str(endpoint)
+            if call.operation not in SERVED_OPERATIONS:
+                raise ApiError(
+                    "NotImplemented",
+                    f"{call.operation} is not served by the local OpenSearch packages API.",
+                    501,
+                )
+            call.decision = decision = self.faults.decide(call.operation)
+            body = request.get_data()
+            if decision.delay:
+                time.sleep(decision.delay)
+            if decision.action == "drop":
+                self._log(call, None, None)
+                _drop(environ)
+            if decision.action == "throttle":
+                raise ApiError("ThrottlingException", "Rate exceeded", 429)
+            if decision.action == "server_error":
+                raise ApiError(
+                    "InternalException",
+                    "Injected fault: the service is temporarily unavailable.",
+                    decision.status,
+                )
+            operation_model = self._model.operation_model(call.operation)
+            call.params = parse_input(operation_model, uri_params, request.args, body)
+            result = self._store.handle(call.operation, call.params)
+            self._log(call, 200, None)
+            return _json_response(200, result, call.request_id)
+        except ApiError as error:
+            allowed = ERRORS_BY_OPERATION.get(call.operation)
+            if allowed is not None and error.code not in allowed:
+                _LOG.error("emulator bug: %s answered %s", call.operation, error)
+                error = ApiError("InternalException", f"Emulator bug: {error}", 500)
+            status = error.status or error_status(self._model, error.code)
+            self._log(call, status, error.code)
+            return _error_response(status, error.code, error.message, call.request_id)
+        except _ConnectionDropped:
+            raise
+        except Exception as error:
+            _LOG.exception("%s failed", call.operation)
+            self._log(call, 500, "InternalException")
+            return _error_response(
+                500, "InternalException", f"Emulator error: {error}", call.request_id
+            )
+
+    def _log(self, call: _Call, status: int | None, error_code: str | None) -> None:
+        record = CallRecord(
+            operation=call.operation,
+            t=call.t,
+            wall=call.wall,
+            duration=time.perf_counter() - call.started,
+            status=status,
+            error_code=error_code,
+            faults=tuple(call.decision.names),
+            request_id=call.request_id,
+            params=call.params,
+        )
+        with self._calls_lock:
+            self._calls.append(record)
+
+    # ----------------------------------------------------------------- inspection endpoints
+
+    def _local(self, request: Request) -> Response:
+        try:
+            endpoint, matched = self._local_map.bind_to_environ(request.environ).match()
+        except HTTPException as error:
+            return _json_response(error.code or 404, {"message": str(error.description)}, None)
+        try:
+            payload = _local_body(request)
+            action = self._local_action(str(endpoint), dict(matched), request, payload)
+            return _json_response(200, action)
+        except (ValueError, KeyError, TypeError) as error:
+            return _json_response(400, {"message": f"{type(error).__name__}: {error}"})
+
+    def _local_action(
+        self, endpoint: str, args: dict[str, Any], request: Request, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        if endpoint == "health":
+            return {"status": "ok"}
+        if endpoint == "state":
+            return self.state()
+        if endpoint == "calls":
+            operation = request.args.get("operation")
+            return {
+                "calls": [
+                    call.to_dict()
+                    for call in self.calls()
+                    if operation is None or call.operation == operation
+                ]
+            }
+        if endpoint == "transitions":
+            package_id = request.args.get("package_id")
+            kind = request.args.get("kind")
+            return {
+                "transitions": [
+                    item.to_dict()
+                    for item in self.transitions()
+                    if (package_id is None or item.package_id == package_id)
+                    and (kind is None or item.kind == kind)
+                ]
+            }
+        if endpoint == "faults":
+            if request.method == "POST":
+                self.faults.set_from_mapping(payload)
+            elif request.method == "DELETE":
+                self.faults.clear()
+            return self.faults.config.to_dict()
+        if endpoint == "timeline":
+            if request.method == "POST":
+                self.timeline = Timeline.from_mapping(payload, self.timeline)
+            return self.timeline.to_dict()
+        if endpoint == "domains":
+            if request.method == "POST":
+                self.register_domain(
+                    str(payload["DomainName"]),
+                    str(payload.get("EngineVersion", DEFAULT_ENGINE_VERSION)),
+                )
+            return {"domains": self.domains()}
+        if endpoint == "domain":
+            self.unregister_domain(str(args["name"]))
+            return {"domains": self.domains()}
+        if endpoint == "in-use":
+            self.mark_in_use(str(payload["DomainName"]), str(payload["PackageID"]))
+            return {
+                "marked": {"DomainName": payload["DomainName"], "PackageID": payload["PackageID"]}
+            }
+        if endpoint == "reset":
+            self.reset()
+            return {"reset": True}
+        raise KeyError(endpoint)
+
+
+def _local_url_map() -> Map:
+    prefix = _LOCAL_PREFIX
+    return Map(
+        [
+            Rule(f"{prefix}/health", methods=["GET"], endpoint="health"),
+            Rule(f"{prefix}/state", methods=["GET"], endpoint="state"),
+            Rule(f"{prefix}/calls", methods=["GET"], endpoint="calls"),
+            Rule(f"{prefix}/transitions", methods=["GET"], endpoint="transitions"),
+            Rule(f"{prefix}/faults", methods=["GET", "POST", "DELETE"], endpoint="faults"),
+            Rule(f"{prefix}/timeline", methods=["GET", "POST"], endpoint="timeline"),
+            Rule(f"{prefix}/domains", methods=["GET", "POST"], endpoint="domains"),
+            Rule(f"{prefix}/domains/<name>", methods=["DELETE"], endpoint="domain"),
+            Rule(f"{prefix}/in-use", methods=["POST"], endpoint="in-use"),
+            Rule(f"{prefix}/reset", methods=["POST"], endpoint="reset"),
+        ]
+    )
+
+
+def _local_body(request: Request) -> dict[str, Any]:
+    data = request.get_data()
+    if not data.strip():
+        return {}
+    payload = json.loads(data)
+    if not isinstance(payload, dict):
+        raise ValueError("the request body must be a JSON object")
+    return payload
+
+
+def _json_response(status: int, body: dict[str, Any], request_id: str | None = None) -> Response:
+    response = Response(json.dumps(body), status=status, content_type="application/json")
+    if request_id is not None:
+        response.headers["x-amzn-RequestId"] = request_id
+    return response
+
+
+def _error_response(status: int, code: str, message: str, request_id: str) -> Response:
+    response = _json_response(status, {"message": message}, request_id)
+    response.headers["x-amzn-ErrorType"] = code
+    return response
+
+
+def _drop(environ: WSGIEnvironment) -> None:
+    """Close the connection without answering (werkzeug's server then writes nothing)."""
+    connection = environ.get("werkzeug.socket")
+    if isinstance(connection, socket.socket):
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+    raise _ConnectionDropped("connection dropped by fault injection")

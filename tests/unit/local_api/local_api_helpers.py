@@ -1,0 +1,70 @@
+"""Helpers shared by the local OpenSearch packages API tests."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import zipfile
+from typing import Any
+
+import pytest
+
+from cdk_opensearch_packages.local.opensearch_api import ManualClock
+
+#: One second per phase, on a clock the tests move: every status change is explicit.
+PHASE = 1.0
+BUCKET = "packages"
+
+_names = itertools.count(1)
+
+
+def unique_name(prefix: str = "pkg") -> str:
+    return f"{prefix}-{next(_names)}"
+
+
+def plugin_zip(descriptor: str | None = None, extra: bytes = b"class bytes") -> bytes:
+    """A plugin archive; ``descriptor=None`` writes a valid one, ``""`` writes none."""
+    if descriptor is None:
+        descriptor = (
+            "name=analysis-demo\ndescription=Demo analysis plugin\nversion=1.2.3\n"
+            "classname=org.example.DemoPlugin\nopensearch.version=2.19.0\n"
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        if descriptor:
+            archive.writestr("plugin-descriptor.properties", descriptor)
+        archive.writestr("demo.jar", extra)
+    return buffer.getvalue()
+
+
+def create_available(
+    client: Any,
+    clock: ManualClock,
+    source: dict[str, str],
+    *,
+    package_type: str = "TXT-DICTIONARY",
+    **extra: Any,
+) -> str:
+    """Create a package and move the clock until it is AVAILABLE; return its id."""
+    details = client.create_package(
+        PackageName=unique_name(), PackageType=package_type, PackageSource=source, **extra
+    )["PackageDetails"]
+    clock.advance(2 * PHASE)
+    assert describe(client, details["PackageID"])["PackageStatus"] == "AVAILABLE"
+    return str(details["PackageID"])
+
+
+def describe(client: Any, package_id: str) -> dict[str, Any]:
+    packages = client.describe_packages(Filters=[{"Name": "PackageID", "Value": [package_id]}])
+    [package] = packages["PackageDetailsList"]
+    return dict(package)
+
+
+def error_code(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, int, str]:
+    """(code, HTTP status, message) of a botocore ClientError."""
+    response = excinfo.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )

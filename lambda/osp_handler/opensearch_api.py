@@ -1,0 +1,186 @@
+"""Typed helpers over the OpenSearch Service client: errors, package and association lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+from .outcome import ResourceFailure
+
+if TYPE_CHECKING:
+    from types_boto3_opensearch.client import OpenSearchServiceClient
+    from types_boto3_opensearch.type_defs import DomainPackageDetailsTypeDef, PackageDetailsTypeDef
+
+__all__ = [
+    "DomainNotFound",
+    "describe_error",
+    "describe_package",
+    "error_code",
+    "error_message",
+    "failure_message",
+    "failure_reason",
+    "find_domain_package",
+    "find_package_by_name",
+    "is_transient",
+    "package_gone",
+]
+
+#: Error codes that mean "try again later" (throttling and server-side trouble).
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "InternalException",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerException",
+        "PriorRequestNotComplete",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+    }
+)
+
+
+def error_code(error: BaseException) -> str:
+    """Return the service error code of a :class:`ClientError` ("" for anything else)."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def error_message(error: BaseException) -> str:
+    """Return the service's error message of a :class:`ClientError`, else ``str(error)``."""
+    if isinstance(error, ClientError):
+        message = error.response.get("Error", {}).get("Message", "")
+        return str(message) if message else str(error)
+    return str(error)
+
+
+def _http_status(error: ClientError) -> int:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return int(status or 0)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is throttling, a server error or a connection problem (retry it)."""
+    if isinstance(error, ClientError):
+        status = _http_status(error)
+        return error_code(error) in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
+    return isinstance(error, BotocoreConnectionError | HTTPClientError)
+
+
+def describe_error(error: BaseException) -> str:
+    """Return ``"Code: message"`` for a service error, ``"Type: text"`` for anything else."""
+    if isinstance(error, ClientError):
+        return f"{error_code(error)}: {error_message(error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def failure_reason(error: BaseException) -> str:
+    """Return the FAILED reason for ``error``, the service's message first.
+
+    ``ResourceFailure`` messages are used as they are; a service error reads
+    ``"<message> (<Code> from <Operation>)"``; anything else ``"<text> (<Type>)"``.
+    """
+    if isinstance(error, ResourceFailure):
+        return str(error)
+    if isinstance(error, ClientError):
+        return f"{error_message(error)} ({error_code(error)} from {error.operation_name})"
+    text = str(error)
+    return f"{text} ({type(error).__name__})" if text else type(error).__name__
+
+
+def package_gone(error: BaseException) -> bool:
+    """Whether ``error`` says the package (or domain) does not exist.
+
+    The service answers ResourceNotFoundException, or a ValidationException whose message says
+    "not found", for ids that no longer exist.
+    """
+    code = error_code(error)
+    if code == "ResourceNotFoundException":
+        return True
+    return code == "ValidationException" and "not found" in error_message(error).lower()
+
+
+def failure_message(details: PackageDetailsTypeDef | DomainPackageDetailsTypeDef) -> str:
+    """Return the service's message of a failed package or association ("" when none is given)."""
+    error_details = details.get("ErrorDetails") or {}
+    message = error_details.get("ErrorMessage") or error_details.get("ErrorType") or ""
+    return str(message).strip()
+
+
+def describe_package(
+    client: OpenSearchServiceClient, package_id: str
+) -> PackageDetailsTypeDef | None:
+    """Return the package's details, or ``None`` when it does not exist (any more).
+
+    An empty list, ResourceNotFoundException, a ValidationException "not found" and the status
+    DELETED all mean the package is gone.
+    """
+    try:
+        response = client.describe_packages(Filters=[{"Name": "PackageID", "Value": [package_id]}])
+    except ClientError as error:
+        if package_gone(error):
+            return None
+        raise
+    for details in response.get("PackageDetailsList", []):
+        if details.get("PackageID") == package_id:
+            return None if details.get("PackageStatus") == "DELETED" else details
+    return None
+
+
+def find_package_by_name(
+    client: OpenSearchServiceClient, name: str
+) -> PackageDetailsTypeDef | None:
+    """Return the details of the package named ``name``, or ``None``."""
+    try:
+        response = client.describe_packages(Filters=[{"Name": "PackageName", "Value": [name]}])
+    except ClientError as error:
+        if package_gone(error):
+            return None
+        raise
+    for details in response.get("PackageDetailsList", []):
+        if details.get("PackageName") == name and details.get("PackageStatus") != "DELETED":
+            return details
+    return None
+
+
+class DomainNotFound(Exception):
+    """The domain does not exist."""
+
+
+def find_domain_package(
+    client: OpenSearchServiceClient, domain_name: str, package_id: str
+) -> DomainPackageDetailsTypeDef | None:
+    """Return the domain's association with the package, or ``None`` when it has none.
+
+    Follows ``NextToken`` through every page of ``ListPackagesForDomain``.
+
+    :raises DomainNotFound: when the domain does not exist.
+    """
+    token: str | None = None
+    while True:
+        try:
+            if token is None:
+                response = client.list_packages_for_domain(DomainName=domain_name)
+            else:
+                response = client.list_packages_for_domain(DomainName=domain_name, NextToken=token)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                raise DomainNotFound(error_message(error)) from error
+            raise
+        for details in response.get("DomainPackageDetailsList", []):
+            if details.get("PackageID") == package_id:
+                return details
+        token = response.get("NextToken") or None
+        if token is None:
+            return None

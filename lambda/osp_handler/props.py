@@ -1,0 +1,346 @@
+"""CloudFormation's properties to API parameters.
+
+CloudFormation sends every scalar of a custom resource's properties as a string. The conversion
+follows the service model: where the API wants a boolean, ``"true"``/``"false"`` (any case) become
+``True``/``False``; where it wants an integer, the digits become an ``int``. Control properties
+(``ServiceToken``, ``ServiceTimeout`` and anything starting with ``Osp``) never reach an API call.
+The parameter names of the built requests are exactly the API's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from .names import MAX_PACKAGE_NAME_LENGTH, is_valid_package_name
+from .outcome import ResourceFailure
+from .waiting import DEFAULT_SERVICE_TIMEOUT_SECONDS
+
+if TYPE_CHECKING:
+    from botocore.model import ServiceModel
+    from types_boto3_opensearch.type_defs import (
+        AssociatePackageRequestTypeDef,
+        CreatePackageRequestTypeDef,
+        UpdatePackageRequestTypeDef,
+    )
+
+__all__ = [
+    "ASSOCIATION_RESOURCE_TYPE",
+    "PACKAGE_RESOURCE_TYPE",
+    "AssociationProps",
+    "PackageProps",
+    "PropertyError",
+    "association_props",
+    "coerce",
+    "is_control_property",
+    "package_props",
+    "parse_bool",
+    "service_timeout",
+]
+
+PACKAGE_RESOURCE_TYPE = "Custom::OpenSearchPackage"
+ASSOCIATION_RESOURCE_TYPE = "Custom::OpenSearchPackageAssociation"
+CONTROL_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
+CONTROL_PREFIX = "Osp"
+#: Properties whose change replaces a package (PackageName only when given explicitly).
+REPLACING_PROPERTIES = ("PackageName", "PackageType", "EngineVersion", "PackageVendingOptions")
+#: Properties (and control properties) changed in place with UpdatePackage.
+UPDATABLE_PROPERTIES = (
+    "PackageSource",
+    "PackageDescription",
+    "PackageConfiguration",
+    "PackageEncryptionOptions",
+)
+SOURCE_VERSION_PROPERTY = "OspSourceVersion"
+PACKAGE_VERSION_PROPERTY = "OspPackageVersion"
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+class PropertyError(ResourceFailure):
+    """A property is missing, unknown or has a value of the wrong kind."""
+
+
+def is_control_property(name: str) -> bool:
+    """Whether ``name`` is a control property (never sent to the API)."""
+    return name in CONTROL_PROPERTIES or name.startswith(CONTROL_PREFIX)
+
+
+def parse_bool(value: object, path: str) -> bool:
+    """Return ``value`` as a boolean: a bool, or ``"true"``/``"false"`` in any case.
+
+    :raises PropertyError: for anything else.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise PropertyError(f"property {path} must be 'true' or 'false', got {value!r}")
+
+
+def _parse_int(value: object, path: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.match(value.strip()):
+        return int(value.strip())
+    raise PropertyError(f"property {path} must be an integer, got {value!r}")
+
+
+def coerce(value: Any, shape: Shape, path: str) -> Any:
+    """Convert a CloudFormation property value to what the API's ``shape`` wants.
+
+    :param value: the value as CloudFormation sent it (strings, lists, objects).
+    :param shape: the botocore shape of the parameter.
+    :param path: the property's path, for messages (``"PackageSource.S3Key"``).
+    :raises PropertyError: when the value cannot be converted or an object has unknown keys.
+    """
+    type_name = shape.type_name
+    if isinstance(shape, StructureShape):
+        if not isinstance(value, Mapping):
+            raise PropertyError(f"property {path} must be an object, got {value!r}")
+        members = shape.members
+        unknown = sorted(key for key in value if key not in members)
+        if unknown:
+            raise PropertyError(
+                f"property {path} has unknown keys {unknown}; expected some of {sorted(members)}"
+            )
+        return {key: coerce(item, members[key], f"{path}.{key}") for key, item in value.items()}
+    if isinstance(shape, ListShape):
+        if not isinstance(value, list | tuple):
+            raise PropertyError(f"property {path} must be a list, got {value!r}")
+        return [coerce(item, shape.member, f"{path}[{index}]") for index, item in enumerate(value)]
+    if isinstance(shape, MapShape):
+        if not isinstance(value, Mapping):
+            raise PropertyError(f"property {path} must be an object, got {value!r}")
+        return {str(key): coerce(item, shape.value, f"{path}.{key}") for key, item in value.items()}
+    if type_name == "boolean":
+        return parse_bool(value, path)
+    if type_name in ("integer", "long"):
+        return _parse_int(value, path)
+    if type_name in ("float", "double"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise PropertyError(f"property {path} must be a number, got {value!r}") from None
+    if type_name == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise PropertyError(f"property {path} must be a string, got {value!r}")
+    return value
+
+
+def _api_params(
+    props: Mapping[str, Any],
+    service_model: ServiceModel,
+    operation: str,
+    *,
+    resource_type: str,
+    lenient: bool,
+) -> dict[str, Any]:
+    """Coerce the non-control properties against ``operation``'s input shape.
+
+    :param lenient: keep values that do not convert and skip unknown properties (for the old
+        properties of an update: they were accepted once and must never block a rollback).
+    """
+    input_shape = service_model.operation_model(operation).input_shape
+    members = input_shape.members if input_shape is not None else {}
+    params: dict[str, Any] = {}
+    for name, value in props.items():
+        if is_control_property(name):
+            continue
+        if name not in members:
+            if lenient:
+                continue
+            raise PropertyError(
+                f"{resource_type} has no property {name!r}; expected some of {sorted(members)} "
+                f"(and control properties {sorted(CONTROL_PROPERTIES)} or {CONTROL_PREFIX}*)"
+            )
+        try:
+            params[name] = coerce(value, members[name], name)
+        except PropertyError:
+            if not lenient:
+                raise
+            params[name] = value
+    return params
+
+
+def _require(params: Mapping[str, Any], names: tuple[str, ...], resource_type: str) -> None:
+    missing = [name for name in names if params.get(name) in (None, "")]
+    if missing:
+        raise PropertyError(f"{resource_type} requires the properties {missing}")
+
+
+def service_timeout(props: Mapping[str, Any]) -> int:
+    """Return the resource's ``ServiceTimeout`` in seconds (1-3600, default 3600).
+
+    Never fails: an unreadable value means the default (CloudFormation validates it anyway).
+    """
+    raw = props.get("ServiceTimeout")
+    try:
+        seconds = int(float(str(raw))) if raw not in (None, "") else DEFAULT_SERVICE_TIMEOUT_SECONDS
+    except ValueError:
+        seconds = DEFAULT_SERVICE_TIMEOUT_SECONDS
+    return max(1, min(DEFAULT_SERVICE_TIMEOUT_SECONDS, seconds))
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True)
+class PackageProps:
+    """The properties of a ``Custom::OpenSearchPackage``, converted.
+
+    :param params: CreatePackage parameters given (API names, converted values).
+    :param source_version: the control property ``OspSourceVersion``.
+    """
+
+    params: dict[str, Any]
+    source_version: str | None = None
+
+    @property
+    def explicit_name(self) -> str | None:
+        """``PackageName`` when given, else ``None`` (a name is generated)."""
+        return _optional_str(self.params.get("PackageName"))
+
+    @property
+    def package_type(self) -> str:
+        """``PackageType``."""
+        return str(self.params.get("PackageType") or "")
+
+    @property
+    def description(self) -> str:
+        """``PackageDescription`` ("" when absent)."""
+        return str(self.params.get("PackageDescription") or "")
+
+    @property
+    def engine_version(self) -> str:
+        """``EngineVersion`` ("" when absent)."""
+        return str(self.params.get("EngineVersion") or "")
+
+    @property
+    def vending_enabled(self) -> bool:
+        """``PackageVendingOptions.VendingEnabled`` (``False`` when absent)."""
+        options = self.params.get("PackageVendingOptions")
+        return isinstance(options, Mapping) and options.get("VendingEnabled") is True
+
+    def create_kwargs(self, name: str) -> CreatePackageRequestTypeDef:
+        """Return the CreatePackage parameters, with ``name`` as ``PackageName``."""
+        kwargs = {key: value for key, value in self.params.items() if key != "PackageName"}
+        return cast("CreatePackageRequestTypeDef", {"PackageName": name, **kwargs})
+
+    def update_kwargs(self, package_id: str) -> UpdatePackageRequestTypeDef:
+        """Return the UpdatePackage parameters (source, description, configuration, encryption)."""
+        kwargs: dict[str, Any] = {"PackageID": package_id}
+        kwargs.update((k, self.params[k]) for k in UPDATABLE_PROPERTIES if k in self.params)
+        return cast("UpdatePackageRequestTypeDef", kwargs)
+
+    def replacing_changes(self, old: PackageProps) -> list[str]:
+        """Return what changed from ``old`` that replaces the package (empty: nothing)."""
+        changes: list[str] = []
+        if self.explicit_name != old.explicit_name:
+            changes.append(f"PackageName {old.explicit_name!r} -> {self.explicit_name!r}")
+        if self.package_type != old.package_type:
+            changes.append(f"PackageType {old.package_type!r} -> {self.package_type!r}")
+        if self.engine_version != old.engine_version:
+            changes.append(f"EngineVersion {old.engine_version!r} -> {self.engine_version!r}")
+        if self.vending_enabled != old.vending_enabled:
+            changes.append(
+                f"PackageVendingOptions.VendingEnabled {old.vending_enabled} -> "
+                f"{self.vending_enabled}"
+            )
+        return changes
+
+    def updating_changes(self, old: PackageProps) -> list[str]:
+        """Return the names of what changed from ``old`` that UpdatePackage applies."""
+        changed = [
+            name
+            for name in UPDATABLE_PROPERTIES
+            if _normalised(self.params.get(name)) != _normalised(old.params.get(name))
+        ]
+        if self.source_version != old.source_version:
+            changed.append(SOURCE_VERSION_PROPERTY)
+        return changed
+
+
+def _normalised(value: Any) -> Any:
+    return None if value in (None, "", {}) else value
+
+
+def package_props(
+    props: Mapping[str, Any], service_model: ServiceModel, *, lenient: bool = False
+) -> PackageProps:
+    """Convert a ``Custom::OpenSearchPackage``'s properties.
+
+    :param props: ``ResourceProperties`` (or ``OldResourceProperties``) as CloudFormation sent them.
+    :param service_model: the OpenSearch Service model (``client.meta.service_model``).
+    :param lenient: never fail (for old properties).
+    :raises PropertyError: when a property is missing, unknown or of the wrong kind.
+    """
+    params = _api_params(
+        props, service_model, "CreatePackage", resource_type=PACKAGE_RESOURCE_TYPE, lenient=lenient
+    )
+    result = PackageProps(params, _optional_str(props.get(SOURCE_VERSION_PROPERTY)))
+    if not lenient:
+        _require(params, ("PackageType", "PackageSource"), PACKAGE_RESOURCE_TYPE)
+        name = result.explicit_name
+        if name is not None and not is_valid_package_name(name):
+            raise PropertyError(
+                f"PackageName {name!r} is invalid: use 3-{MAX_PACKAGE_NAME_LENGTH} characters, "
+                "lowercase letters, digits and hyphens, starting with a letter (or omit it to get "
+                "a generated name)"
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class AssociationProps:
+    """The properties of a ``Custom::OpenSearchPackageAssociation``, converted.
+
+    :param params: AssociatePackage parameters given (API names, converted values).
+    :param package_version: the control property ``OspPackageVersion`` (the version to wait for).
+    """
+
+    params: dict[str, Any] = field(default_factory=dict)
+    package_version: str | None = None
+
+    @property
+    def package_id(self) -> str:
+        """``PackageID``."""
+        return str(self.params.get("PackageID") or "")
+
+    @property
+    def domain_name(self) -> str:
+        """``DomainName``."""
+        return str(self.params.get("DomainName") or "")
+
+    def associate_kwargs(self) -> AssociatePackageRequestTypeDef:
+        """Return the AssociatePackage parameters."""
+        return cast("AssociatePackageRequestTypeDef", dict(self.params))
+
+
+def association_props(
+    props: Mapping[str, Any], service_model: ServiceModel, *, lenient: bool = False
+) -> AssociationProps:
+    """Convert a ``Custom::OpenSearchPackageAssociation``'s properties.
+
+    :param props: ``ResourceProperties`` (or ``OldResourceProperties``) as CloudFormation sent them.
+    :param service_model: the OpenSearch Service model (``client.meta.service_model``).
+    :param lenient: never fail (for old properties).
+    :raises PropertyError: when a property is missing, unknown or of the wrong kind.
+    """
+    params = _api_params(
+        props,
+        service_model,
+        "AssociatePackage",
+        resource_type=ASSOCIATION_RESOURCE_TYPE,
+        lenient=lenient,
+    )
+    if not lenient:
+        _require(params, ("PackageID", "DomainName"), ASSOCIATION_RESOURCE_TYPE)
+    return AssociationProps(params, _optional_str(props.get(PACKAGE_VERSION_PROPERTY)))

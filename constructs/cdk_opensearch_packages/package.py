@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +30,11 @@ __all__ = [
 ]
 
 RESOURCE_TYPE = "Custom::OpenSearchPackage"
+LOOKUP_RESOURCE_TYPE = "Custom::OpenSearchPackageLookup"
+#: Any name a package can have (the service model's rule; packages are created with at most 28).
+LOOKUP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{2,255}$")
+#: A ``PackageOwner`` filter value without wildcards.
+LOOKUP_OWNER_PATTERN = re.compile(r"^[0-9a-zA-Z._\\/-]{1,1024}$")
 FILE_WARNING_ID = "cdk-opensearch-packages:PackageFile"
 
 
@@ -153,7 +159,7 @@ class OpenSearchPackageBase(Construct):
     @property
     def package_version(self) -> str | None:
         """The available version (``AvailablePackageVersion``, e.g. ``v2``); ``None`` when
-        imported."""
+        imported by id."""
         return self._package_version
 
     @property
@@ -203,6 +209,77 @@ class _ImportedPackage(OpenSearchPackageBase):
         self._package_id = package_id
 
 
+class _LookedUpPackage(OpenSearchPackageBase):
+    """A package found by name at deploy time (``Custom::OpenSearchPackageLookup``)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        package_name: str,
+        package_owner: str | None,
+        refresh_key: str | None,
+        timeout: aws_cdk.Duration | None,
+    ) -> None:
+        super().__init__(scope, id)
+        path = self.node.path
+        _validate_lookup_name(path, package_name)
+        _validate_lookup_owner(path, package_owner)
+        service_timeout = validation.timeout_seconds(path, timeout)
+
+        provider = OpenSearchPackageProvider.get_or_create(self)
+        properties: dict[str, Any] = {"PackageName": package_name}
+        if package_owner is not None:
+            properties["PackageOwner"] = package_owner
+        if refresh_key is not None:
+            properties["OspRefreshKey"] = refresh_key
+        resource = aws_cdk.CustomResource(
+            self,
+            "Resource",
+            resource_type=LOOKUP_RESOURCE_TYPE,
+            service_token=provider.service_token,
+            properties=properties,
+            service_timeout=service_timeout,
+        )
+        provider.add_dependent(resource)
+
+        #: The underlying custom resource; its attributes are ``PackageID``, ``PackageName``,
+        #: ``PackageType``, ``PackageVersion``, ``EngineVersion`` and ``PackageOwner`` ("" when
+        #: the service reports none).
+        self.resource = resource
+        self._package_id = resource.get_att_string("PackageID")
+        self._package_name = package_name
+        self._package_version = resource.get_att_string("PackageVersion")
+
+
+def _validate_lookup_name(path: str, name: str) -> None:
+    if validation.is_unresolved(name) or LOOKUP_NAME_PATTERN.match(name):
+        return
+    raise validation.fail(
+        path,
+        "package_name",
+        name,
+        "no package can have this name: names are 3 to 256 characters, a lowercase letter, then "
+        "lowercase letters, digits and hyphens (no wildcards)",
+        "Pass the exact PackageName that DescribePackages shows, or import by id with "
+        "OpenSearchPackage.from_package_id",
+    )
+
+
+def _validate_lookup_owner(path: str, owner: str | None) -> None:
+    if owner is None or validation.is_unresolved(owner) or LOOKUP_OWNER_PATTERN.match(owner):
+        return
+    raise validation.fail(
+        path,
+        "package_owner",
+        owner,
+        "it must be one owner as DescribePackages reports it (letters, digits and . _ / \\ -, "
+        "no wildcards)",
+        "Pass the owning account id, e.g. '111122223333', or omit package_owner",
+    )
+
+
 class OpenSearchPackage(OpenSearchPackageBase):
     """An Amazon OpenSearch Service custom package (``Custom::OpenSearchPackage``).
 
@@ -231,6 +308,57 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param package_id: the package id (``F123456789``, ``G123456789`` or ``pkg-...``).
         """
         return _ImportedPackage(scope, id, package_id)
+
+    @staticmethod
+    def from_package_name(
+        scope: Construct,
+        id: str,
+        package_name: str,
+        *,
+        package_owner: str | None = None,
+        refresh_key: str | None = None,
+        timeout: aws_cdk.Duration | None = None,
+    ) -> IOpenSearchPackage:
+        """Import an existing package by name, for packages made elsewhere (another stack,
+        another tool, or another account that shared it with this one).
+
+        Package names only resolve to ids at deploy time (there is no CDK context lookup for
+        OpenSearch Service), so this adds a ``Custom::OpenSearchPackageLookup`` resource, served
+        by the stack's provider: it finds the package with DescribePackages (waiting while the
+        package is still COPYING/VALIDATING) and fails the deployment when no package, or more
+        than one, has the name. It never changes or deletes the package.
+
+        ``package_id`` and ``package_version`` are deploy-time tokens; :meth:`associate` works
+        as for a package of this stack, and the association rolls out the version the lookup
+        found. The lookup runs when it is created and whenever its properties change
+        (CloudFormation sends no update otherwise): change ``refresh_key`` to pick up a version
+        published since the last lookup.
+
+        Example::
+
+            shared = OpenSearchPackage.from_package_name(self, "Shared", "shared-synonyms",
+                package_owner="111122223333",
+            )
+            shared.associate(domain)
+
+        :param package_name: the exact package name (``PackageName``).
+        :param package_owner: the owner of the package as DescribePackages reports it
+            (``PackageOwner``, the owning account id); needed when packages of several owners
+            with this name are visible. Default: - any owner (exactly one package must match).
+        :param refresh_key: any string; changing it looks the package up again on the next
+            deployment (e.g. the version you expect, or a build number). Default: - the package
+            is looked up again only when ``package_name`` or ``package_owner`` changes.
+        :param timeout: how long CloudFormation waits for the lookup (the custom resource's
+            ``ServiceTimeout``, 1 second to 1 hour). Default: - 1 hour (rendered explicitly).
+        """
+        return _LookedUpPackage(
+            scope,
+            id,
+            package_name=package_name,
+            package_owner=package_owner,
+            refresh_key=refresh_key,
+            timeout=timeout,
+        )
 
     def __init__(
         self,

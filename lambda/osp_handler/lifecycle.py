@@ -6,6 +6,7 @@ import logging
 
 from .association import AssociationLifecycle
 from .job import Job
+from .lookup import LOOKUP_RESOURCE_TYPE, PackageLookupLifecycle
 from .outcome import Done, Outcome, ResourceFailure
 from .package import PackageLifecycle
 from .phases import Lifecycle
@@ -29,7 +30,7 @@ class UnsupportedLifecycle:
     def _refuse(self) -> ResourceFailure:
         return ResourceFailure(
             f"this provider does not handle resource type {self.resource_type!r}; use "
-            f"{PACKAGE_RESOURCE_TYPE} or {ASSOCIATION_RESOURCE_TYPE}"
+            f"{PACKAGE_RESOURCE_TYPE}, {ASSOCIATION_RESOURCE_TYPE} or {LOOKUP_RESOURCE_TYPE}"
         )
 
     def create(self, job: Job) -> Outcome:
@@ -54,6 +55,7 @@ class UnsupportedLifecycle:
 LIFECYCLES: dict[str, Lifecycle] = {
     PACKAGE_RESOURCE_TYPE: PackageLifecycle(),
     ASSOCIATION_RESOURCE_TYPE: AssociationLifecycle(),
+    LOOKUP_RESOURCE_TYPE: PackageLookupLifecycle(),
 }
 
 

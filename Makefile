@@ -26,14 +26,14 @@ $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json p
 test: setup lint typecheck unit synth-check
 
 lint: setup
-	$(BIN)/ruff check constructs lambda tests app.py bench
-	$(BIN)/ruff format --check constructs lambda tests app.py bench
+	$(BIN)/ruff check constructs lambda tests app.py provider_app.py bench docs
+	$(BIN)/ruff format --check constructs lambda tests app.py provider_app.py bench docs
 
 typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 # The real CDK CLI synthesizes the example app (cdk-nag runs as a validation plugin),
 # then cfn-lint checks every template it wrote.
@@ -54,14 +54,21 @@ destroy: setup
 demo: setup
 	$(BIN)/python -m cdk_opensearch_packages.local demo
 
+## make provider-template: the shared provider stack for plain CloudFormation users: its
+## template and handler zip in dist/provider (cdk-nag checked, then cfn-lint checked)
+provider-template: setup
+	rm -rf dist/provider
+	$(BIN)/python provider_app.py --publish dist/provider
+	$(BIN)/cfn-lint dist/provider/opensearch-package-provider.template.json
+
 bench: setup
 	$(BIN)/python bench/run.py
 
 docs: setup
-	$(BIN)/pdoc -o docs/api constructs/cdk_opensearch_packages
+	rm -rf docs/api && $(BIN)/python docs/build_api.py docs/api
 
 dist: setup
-	rm -rf dist
+	rm -rf dist/*.whl dist/*.tar.gz
 	$(BIN)/python -m build --outdir dist
 
 clean:

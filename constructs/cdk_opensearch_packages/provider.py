@@ -61,7 +61,12 @@ class OpenSearchPackageProvider(Construct):
             )
         return existing
 
-    def __init__(self, scope: Construct, id: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, code: aws_lambda.Code | None = None) -> None:
+        """
+        :param code: the handler code. Default: - the staged handler bundle as a code asset
+            (:func:`handler_code`); the shared provider stack passes the location of the
+            published zip instead (``Code.from_cfn_parameters``).
+        """
         super().__init__(scope, id)
         # Merge statements of the provider's policy whatever the app's feature flags say: the
         # constructs add one statement per object/domain/key and they share actions.
@@ -102,7 +107,7 @@ class OpenSearchPackageProvider(Construct):
             self,
             "Function",
             description="cdk-opensearch-packages: OpenSearch Service custom packages provider",
-            code=handler_code(),
+            code=code if code is not None else handler_code(),
             handler="index.handler",
             runtime=aws_lambda.Runtime.PYTHON_3_14,
             architecture=aws_lambda.Architecture.ARM_64,

@@ -98,6 +98,20 @@ class _Presence:
         )
 
 
+def _is_package_as_requested(job: Job, package_id: str, props: PackageProps) -> bool:
+    """Whether the existing package has the name, type, engine and vending ``props`` ask for."""
+    details = describe_package(job.opensearch, package_id)
+    if details is None or props.explicit_name is None:
+        return False
+    vending = details.get("PackageVendingOptions", {}).get("VendingEnabled", False)
+    return (
+        details.get("PackageName") == props.explicit_name
+        and details.get("PackageType") == props.package_type
+        and (not props.engine_version or details.get("EngineVersion") == props.engine_version)
+        and vending is props.vending_enabled
+    )
+
+
 class PackageLifecycle:
     """Create, update and delete OpenSearch Service packages (``Custom::OpenSearchPackage``)."""
 
@@ -118,14 +132,21 @@ class PackageLifecycle:
         new = package_props(request.props, model)
         old = package_props(request.old_props, model, lenient=True)
         replacing = new.replacing_changes(old)
-        if replacing:
-            if new.explicit_name is not None and new.explicit_name == old.explicit_name:
+        if replacing and new.explicit_name is not None and new.explicit_name == old.explicit_name:
+            if _is_package_as_requested(job, package_id, new):
+                # CloudFormation rolls a refused update back with an Update to the old
+                # properties: the refused request changed nothing, so nothing is to be done.
+                logger.info("package %s already is as requested: rollback, no change", package_id)
+                job.state.update(op="update", package_id=package_id, phase="current")
+                return self._run(job)
+            else:
                 raise ResourceFailure(
                     f"{'; '.join(replacing)} replaces package {package_id}, but PackageName "
                     f"{new.explicit_name!r} did not change and package names are unique per "
                     "account and Region (the new package is created before the old one is "
                     "deleted): change package_name, or omit it to get a generated one"
                 )
+        if replacing:
             logger.info("replacing package %s: %s", package_id, "; ".join(replacing))
             job.state.update(op="create", phase="create", replaces=package_id)
             return self._run(job)

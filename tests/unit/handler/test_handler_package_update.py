@@ -226,9 +226,13 @@ def test_replacement_with_an_unchanged_explicit_name_fails_before_creating_anyth
 ) -> None:
     event = load_event("package_update_replace")
     event["ResourceProperties"]["PackageName"] = "analysis-plugin"
+    existing = package("F222222222", "AVAILABLE", name="analysis-plugin", package_type="ZIP-PLUGIN")
+    existing["EngineVersion"] = "OpenSearch_2.17"
+    expect_describe(stub, "F222222222", existing)
 
     with pytest.raises(ResourceFailure) as failure:
         PackageLifecycle().update(make_job(event, opensearch, clock))
+    stub.assert_no_pending_responses()
 
     assert str(failure.value) == (
         "EngineVersion 'OpenSearch_2.17' -> 'OpenSearch_2.19' replaces package F222222222, but "
@@ -236,6 +240,29 @@ def test_replacement_with_an_unchanged_explicit_name_fails_before_creating_anyth
         "and Region (the new package is created before the old one is deleted): change "
         "package_name, or omit it to get a generated one"
     )
+
+
+def test_rollback_of_a_refused_replacement_replaces_nothing(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """CloudFormation rolls a refused update back with an Update to the old properties."""
+    refused = load_event("package_update_replace")
+    refused["ResourceProperties"]["PackageName"] = "analysis-plugin"
+    rollback = dict(refused)
+    rollback["ResourceProperties"] = refused["OldResourceProperties"]
+    rollback["OldResourceProperties"] = refused["ResourceProperties"]
+    existing = package(
+        "F222222222", "AVAILABLE", name="analysis-plugin", package_type="ZIP-PLUGIN", version="v1"
+    )
+    existing["EngineVersion"] = "OpenSearch_2.17"
+    expect_describe(stub, "F222222222", existing)  # is the package as the rollback asks?
+    expect_describe(stub, "F222222222", existing)  # the current details
+
+    outcome = PackageLifecycle().update(make_job(rollback, opensearch, clock))
+
+    assert isinstance(outcome, Done)
+    assert outcome.physical_id == "F222222222"
+    stub.assert_no_pending_responses()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,63 @@
+"""Offline emulation of the AWS services a cdk-opensearch-packages stack touches.
+
+Install the ``[local]`` extra. Everything runs on 127.0.0.1 over real HTTP, without an AWS
+account or Docker:
+
+- moto's server: S3, EventBridge, Lambda (registry and permissions), IAM, STS, SSM, Logs;
+- the OpenSearch Service packages API (:mod:`.opensearch_api`);
+- a Lambda runtime that runs each invocation in its own Python process (:mod:`.lambda_runner`);
+- an EventBridge scheduler firing ``rate(...)`` rules (:mod:`.aws_events_scheduler`);
+- a CloudFormation stand-in deploying synthesized cloud assemblies (:mod:`.cfn_engine`).
+
+Example::
+
+    from cdk_opensearch_packages.local import LocalAws
+
+    with LocalAws() as aws:
+        result = aws.cloudformation.deploy("cdk.out")
+        print(result.status, result.outputs)
+
+Command line: ``python -m cdk_opensearch_packages.local demo|deploy|serve`` (see
+:mod:`.__main__`).
+"""
+
+from __future__ import annotations
+
+from .aws_env import BOOTSTRAP_VERSION, Inventory, LocalAws
+from .aws_events_scheduler import EventBridgeScheduler, ScheduledDelivery
+from .cfn_assembly import CloudAssembly, StackArtifact, publish_file_assets, zip_directory
+from .cfn_engine import LocalCloudFormation
+from .cfn_intrinsics import TemplateError
+from .cfn_model import ResourceState, Stack, StackEvent, StackResult
+from .cfn_responses import CustomResourceResponse, ResponseListener
+from .lambda_runner import FunctionConfig, Invocation, KillRule, LambdaRunner, LogLine, LogStore
+from .opensearch_api import FaultConfig, LocalOpenSearchService, Timeline
+
+__all__ = [
+    "BOOTSTRAP_VERSION",
+    "CloudAssembly",
+    "CustomResourceResponse",
+    "EventBridgeScheduler",
+    "FaultConfig",
+    "FunctionConfig",
+    "Inventory",
+    "Invocation",
+    "KillRule",
+    "LambdaRunner",
+    "LocalAws",
+    "LocalCloudFormation",
+    "LocalOpenSearchService",
+    "LogLine",
+    "LogStore",
+    "ResourceState",
+    "ResponseListener",
+    "ScheduledDelivery",
+    "Stack",
+    "StackArtifact",
+    "StackEvent",
+    "StackResult",
+    "TemplateError",
+    "Timeline",
+    "publish_file_assets",
+    "zip_directory",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -35,9 +36,15 @@ def main(output: str) -> None:
     """Write the HTML reference of the library and its local emulator into ``output``."""
     _narrow_rst_field_names()
     pdoc.render.configure(docformat="restructuredtext")
-    pdoc.pdoc(
-        "cdk_opensearch_packages", "cdk_opensearch_packages.local", output_directory=Path(output)
-    )
+    from cdk_opensearch_packages import local
+
+    # pdoc shows only the submodules a package's __all__ names: list the emulator's modules.
+    modules = [
+        f"{local.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(local.__path__)
+        if not info.name.startswith("_")
+    ]
+    pdoc.pdoc("cdk_opensearch_packages", local.__name__, *modules, output_directory=Path(output))
 
 
 if __name__ == "__main__":

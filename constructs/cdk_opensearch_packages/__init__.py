@@ -15,18 +15,56 @@ Example::
     # association.reference_path -> "analyzers/F123456789", the analyzer's synonyms_path
 """
 
-from .association import OpenSearchPackageAssociation
-from .package import (
-    DictionaryKind,
-    IOpenSearchPackage,
-    OpenSearchPackage,
-    OpenSearchPackageBase,
-    PackageConfiguration,
-    PackageType,
-    RequirementLevel,
-)
-from .provider import OpenSearchPackageProvider
-from .source import PackageSource, PackageSourceConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .association import OpenSearchPackageAssociation
+    from .package import (
+        DictionaryKind,
+        IOpenSearchPackage,
+        OpenSearchPackage,
+        OpenSearchPackageBase,
+        PackageConfiguration,
+        PackageType,
+        RequirementLevel,
+    )
+    from .provider import OpenSearchPackageProvider
+    from .provider_stack import OpenSearchPackageProviderStack
+    from .source import PackageSource, PackageSourceConfig
+
+# The constructs import aws_cdk (which starts jsii's Node.js process): they are loaded on first
+# use, so `cdk_opensearch_packages.local` (the offline emulation) starts without it.
+_MODULE_OF = {
+    "OpenSearchPackageAssociation": ".association",
+    "DictionaryKind": ".package",
+    "IOpenSearchPackage": ".package",
+    "OpenSearchPackage": ".package",
+    "OpenSearchPackageBase": ".package",
+    "PackageConfiguration": ".package",
+    "PackageType": ".package",
+    "RequirementLevel": ".package",
+    "OpenSearchPackageProvider": ".provider",
+    "OpenSearchPackageProviderStack": ".provider_stack",
+    "PackageSource": ".source",
+    "PackageSourceConfig": ".source",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DictionaryKind",
@@ -35,6 +73,7 @@ __all__ = [
     "OpenSearchPackageAssociation",
     "OpenSearchPackageBase",
     "OpenSearchPackageProvider",
+    "OpenSearchPackageProviderStack",
     "PackageConfiguration",
     "PackageSource",
     "PackageSourceConfig",

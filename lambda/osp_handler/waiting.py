@@ -79,11 +79,11 @@ class SystemClock:
 
 
 def poll_interval(elapsed: float) -> float:
-    """Return the pause between two probes: ``min(5, max(0.5, 0.1 * elapsed))`` seconds.
+    """Return the pause between two probes: ``min(5, max(0.5, 0.08 * elapsed))`` seconds.
 
     :param elapsed: seconds since the operation started (its first invocation).
     """
-    return min(5.0, max(0.5, 0.1 * elapsed))
+    return min(5.0, max(0.5, 0.08 * elapsed))
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,7 @@ def test_a_changed_state_refreshes_the_rule_input(
     provider.invoke(event, seconds=21.0)
     assert provider.poll_event()["CrHelperData"]["OspState"]["phase"] == "settle"
 
-    provider.clock.sleep(60)
+    provider.clock.sleep(90)  # past 62.5 s the probes are 5 s apart
     expect_describe(stub, pid, package(pid, "AVAILABLE"), package(pid, "AVAILABLE"))
     stub.add_response("delete_package", {}, {"PackageID": pid})
     expect_describe(stub, pid, *[package(pid, "DELETING")] * 3)  # 0, 5, 10 s of 10 s

@@ -23,7 +23,7 @@ def _client_error(code: str, status: int, message: str = "m") -> ClientError:
 
 
 @pytest.mark.parametrize(
-    ("elapsed", "interval"), [(0, 0.5), (4, 0.5), (10, 1.0), (30, 3.0), (50, 5.0), (3000, 5.0)]
+    ("elapsed", "interval"), [(0, 0.5), (5, 0.5), (10, 0.8), (30, 2.4), (62.5, 5.0), (3000, 5.0)]
 )
 def test_poll_interval(elapsed: float, interval: float) -> None:
     assert poll_interval(elapsed) == pytest.approx(interval)

@@ -1,0 +1,1 @@
+"""The baseline: a plain crhelper handler with crhelper's default settings (see ``index.py``)."""

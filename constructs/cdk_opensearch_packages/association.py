@@ -98,8 +98,9 @@ class OpenSearchPackageAssociation(Construct):
             service_timeout=service_timeout,
         )
         provider.add_dependent(resource)
-        for prerequisite in prerequisites:
-            resource.node.add_dependency(prerequisite)
+        # No DependsOn on the prerequisites: their ids are GetAtts of their resources (or literals
+        # of imported packages), which already order the association after them (an explicit
+        # DependsOn on top is what cfn-lint reports as W3005).
         previous = provider.chain_domain_operation(_domain_key(domain), self)
         if previous is not None:
             resource.node.add_dependency(previous)

@@ -9,6 +9,7 @@ response) nor the body.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -29,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4096
 MAX_REASON_CHARS = 256
-SEND_TIMEOUT_SECONDS = 10.0
-SEND_ATTEMPTS = 4
+SEND_TIMEOUT_SECONDS = 5.0
+SEND_ATTEMPTS = 3
 _ELLIPSIS = "..."
 
 
@@ -111,8 +112,9 @@ def send_response(
 ) -> bool:
     """PUT ``body`` to CloudFormation's ``ResponseURL``; return whether it was accepted.
 
-    Retries connection errors, timeouts and HTTP 5xx/429 with backoff (1, 2, 4 s); an HTTP 4xx
-    (e.g. an expired URL) is final. Never logs the URL or the body.
+    Retries connection errors, timeouts, answers that are not HTTP and HTTP 5xx/429 with backoff
+    (1, 2 s); an HTTP 4xx (e.g. an expired URL) is final. Never logs the URL or the body. At
+    most 3 tries of 5 s plus the pauses: 18 s, within the 20 s the waits keep in hand.
 
     :param url: the presigned ``ResponseURL`` (``http`` or ``https``).
     :param body: the JSON body (see :func:`response_body`).
@@ -146,7 +148,8 @@ def send_response(
             )
             if error.code < 500 and error.code != 429:
                 return False
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            # HTTPException: an answer that is not HTTP (BadStatusLine, IncompleteRead...).
             cause = error.reason if isinstance(error, urllib.error.URLError) else error
             logger.error(
                 "CloudFormation response not sent: %s: %s (try %d of %d)",

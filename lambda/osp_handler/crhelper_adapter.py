@@ -15,8 +15,14 @@ log formatter are crhelper's. Its request flow (``__call__``) is replaced, becau
   LogicalResourceId and RequestId, and the construct grants ``events.amazonaws.com`` once for
   ``rule/<prefix>*``. The rule and its target are removed on every ending path: done, failed,
   unexpected error and timeout.
-- crhelper's ``_timeout`` (FAILED 0.5 s before the Lambda deadline) also removes the polling; it
-  does not fire in normal operation because waits end :data:`HANDOVER_MARGIN_SECONDS` earlier.
+- crhelper's ``_timeout`` fires 0.5 s before the Lambda deadline; waits end
+  :data:`HANDOVER_MARGIN_SECONDS` earlier, so it fires only when one call outlives that margin
+  (a slow answer, or botocore's backoff in a throttling storm). On a request's first invocation
+  it then hands the request over to polling with the progress recorded so far and answers
+  nothing: Lambda delivers the timed-out event again, and answering FAILED would let
+  CloudFormation roll back (delete the package) before that redelivery creates it again. On a
+  polling invocation (whose redelivery only resumes, never creates) it answers FAILED and removes
+  the polling, as crhelper does.
 - crhelper sleeps 120 s on delete, logs the event and the presigned ResponseURL at DEBUG, keeps the
   tail of long reasons and sends over HTTPS only, without timeout, retrying forever; here there is
   no sleep, logs are JSON at INFO (RequestId, LogicalResourceId, RequestType on every line) without
@@ -68,6 +74,8 @@ MAX_TARGET_INPUT_CHARS = 8192
 _TARGET_ID = "1"
 _TIMEOUT_MARGIN_SECONDS = 0.5
 _POLL_KEYS = ("CrHelperPoll", "CrHelperRule", "CrHelperPermission", "CrHelperData")
+_MAIN = "request flow"
+_TIMER = "timer"
 
 
 class LambdaContext(Protocol):
@@ -143,6 +151,8 @@ class OspResource(CfnResource):
     _context: LambdaContext | None
     _job: Job | None
     _pending: dict[str, Any] | None
+    #: who ends this invocation: the request flow or the timeout timer (see ``_claim``)
+    _finisher: str | None
 
     def __init__(
         self,
@@ -189,7 +199,7 @@ class OspResource(CfnResource):
                 return
             self._set_timeout()
             self._wrap_function(self._get_func())
-            if self._sent:  # the timeout answered (and stopped the polling) meanwhile
+            if not self._claim(_MAIN):  # the timer handed over or answered meanwhile
                 return
             if self.Status != FAILED and self._pending is not None:
                 self._continue_polling(self._pending)
@@ -197,6 +207,8 @@ class OspResource(CfnResource):
                 self._remove_polling()
                 self._send()
         except Exception as error:
+            if not self._claim(_MAIN) and self._finisher != _MAIN:
+                return  # the timer is finishing this invocation
             logger.error("unexpected error: %s", failure_reason(error), exc_info=True)
             self._remove_polling()
             self._send(FAILED, failure_reason(error))
@@ -255,6 +267,7 @@ class OspResource(CfnResource):
         self._job = None
         self._pending = None
         self._sent = False
+        self._finisher = None
         self._polling_started = False
 
     def _log_setup(self, event: Mapping[str, Any], context: LambdaContext) -> None:
@@ -306,8 +319,31 @@ class OspResource(CfnResource):
         self._timer = self._timer_factory(max(0.0, seconds), self._timeout)
         self._timer.start()
 
+    def _claim(self, finisher: str) -> bool:
+        """Make ``finisher`` (the request flow or the timer) the only one that ends this
+        invocation (answers, sets up or stops the polling); return whether it is."""
+        with self._send_lock:
+            if self._finisher is not None:
+                return False
+            self._finisher = finisher
+            return True
+
     def _timeout(self) -> None:
-        """Answer FAILED just before Lambda stops the invocation, and stop the polling."""
+        """Just before Lambda stops the invocation: hand over to polling (a first invocation
+        whose job started), else answer FAILED and stop the polling (see the module doc)."""
+        if not self._claim(_TIMER):
+            return  # the request flow is already ending the invocation
+        job = self._job
+        if job is not None and not self._polling_event():
+            try:
+                self._setup_polling(dict(job.state))
+                logger.warning(
+                    "the invocation is about to time out during a call: the request continues "
+                    "by polling (Lambda also delivers this event again)"
+                )
+                return
+            except Exception as error:
+                logger.error("could not hand over to polling: %s", failure_reason(error))
         logger.error("the invocation is about to time out: answering FAILED")
         self._remove_polling()
         self._send(

@@ -320,9 +320,22 @@ class PackageLifecycle:
             raise ResourceFailure(f"package {package_id} is {status} (deleted outside this stack?)")
         kwargs = _props(job).update_kwargs(package_id)
         version_before = details.get("AvailablePackageVersion", "")
-        job.waiter.call(
-            lambda: job.opensearch.update_package(**kwargs), f"UpdatePackage of {package_id}"
-        )
+
+        def update() -> object:
+            try:
+                return job.opensearch.update_package(**kwargs)
+            except ClientError as error:
+                # A retry of a call whose first try was accepted (its answer was lost) finds the
+                # package busy with that very update: wait for it rather than fail.
+                if error_code(error) != "ConflictException":
+                    raise
+                current = describe_package(job.opensearch, package_id)
+                if current is None or current.get("PackageStatus") not in IN_PROGRESS_STATUSES:
+                    raise
+                logger.info("UpdatePackage of %s: the package is already being updated", package_id)
+                return current
+
+        job.waiter.call(update, f"UpdatePackage of {package_id}")
         logger.info("UpdatePackage of %s accepted (version before: %s)", package_id, version_before)
         job.state.update(phase="new-version", version_before=version_before)
 

@@ -110,7 +110,12 @@ def test_associations_on_one_domain_run_one_after_the_other(full: FullStack) -> 
 
 
 def test_prerequisite_packages_exist_before_the_association(full: FullStack) -> None:
-    assert full.logical_id(full.license) in full.resource(full.plugin_on_domain)["DependsOn"]
+    """The GetAtt in PrerequisitePackageIDList orders the association (no redundant DependsOn)."""
+    resource = full.resource(full.plugin_on_domain)
+    assert resource["Properties"]["PrerequisitePackageIDList"] == [
+        get_att(full, full.license, "PackageID")
+    ]
+    assert full.logical_id(full.license) not in resource.get("DependsOn", [])
 
 
 def test_domain_actions_scoped_to_the_associated_domains(full: FullStack) -> None:

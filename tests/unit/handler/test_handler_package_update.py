@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from osp_handler.names import generated_package_name
@@ -59,6 +60,53 @@ def test_new_source_updates_in_place_and_waits_for_a_new_version(
             "PackageVersion": "v2",
         },
     )
+
+
+def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """The first try's answer was lost; the retry meets the package busy with that update."""
+    event = load_event("package_update")
+    pid = "F111111111"
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
+    stub.add_client_error(
+        "update_package",
+        service_error_code="ConflictException",
+        service_message="Package is being updated",
+        http_status_code=409,
+        expected_params={
+            "PackageID": pid,
+            "PackageSource": NEW_SOURCE,
+            "PackageDescription": DESCRIPTION,
+        },
+    )
+    expect_describe(stub, pid, package(pid, "COPYING", version="v1"))  # busy with our update
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v2"))
+
+    outcome = PackageLifecycle().update(make_job(event, opensearch, clock))
+
+    assert isinstance(outcome, Done)
+    assert outcome.data["PackageVersion"] == "v2"
+    stub.assert_no_pending_responses()
+
+
+def test_an_update_refused_while_the_package_is_idle_fails(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("package_update")
+    pid = "F111111111"
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
+    stub.add_client_error(
+        "update_package",
+        service_error_code="ConflictException",
+        service_message="The package cannot be updated now",
+        http_status_code=409,
+    )
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))  # not busy: a real refusal
+
+    with pytest.raises(ClientError, match="The package cannot be updated now"):
+        PackageLifecycle().update(make_job(event, opensearch, clock))
+    stub.assert_no_pending_responses()
 
 
 def test_source_version_alone_updates_in_place(

@@ -33,7 +33,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile tests
 
 # The real CDK CLI synthesizes the example app (cdk-nag runs as a validation plugin),
 # then cfn-lint checks every template it wrote.
@@ -62,6 +62,7 @@ provider-template: setup
 	$(BIN)/cfn-lint dist/provider/opensearch-package-provider.template.json
 
 bench: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python bench/run.py
 
 docs: setup

@@ -14,9 +14,10 @@ Operations and their phases (recorded in ``job.state`` so a polling invocation r
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -96,6 +97,30 @@ class _Presence:
             f"package {self._package_id} does not exist any more (was it deleted outside this "
             "stack?)"
         )
+
+
+def update_commit_message(request_id: str) -> str:
+    """The ``CommitMessage`` of the version a request makes: the request's idempotency key."""
+    return f"cdk-opensearch-packages: CloudFormation request {request_id}"
+
+
+def _version_made_by(job: Job, package_id: str, commit_message: str) -> str | None:
+    """Return the package version whose ``CommitMessage`` is ``commit_message``, if any."""
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"PackageID": package_id}
+        if token:
+            kwargs["NextToken"] = token
+        response = job.waiter.call(
+            functools.partial(job.opensearch.get_package_version_history, **kwargs),
+            f"GetPackageVersionHistory of {package_id}",
+        )
+        for entry in response.get("PackageVersionHistoryList", []):
+            if entry.get("CommitMessage") == commit_message:
+                return str(entry.get("PackageVersion", ""))
+        token = response.get("NextToken")
+        if not token:
+            return None
 
 
 def _is_package_as_requested(job: Job, package_id: str, props: PackageProps) -> bool:
@@ -318,8 +343,17 @@ class PackageLifecycle:
             return
         if status in DELETION_STATUSES:
             raise ResourceFailure(f"package {package_id} is {status} (deleted outside this stack?)")
-        kwargs = _props(job).update_kwargs(package_id)
         version_before = details.get("AvailablePackageVersion", "")
+        commit_message = update_commit_message(job.request.request_id)
+        if _version_made_by(job, package_id, commit_message) == version_before:
+            # This request was delivered again after its UpdatePackage succeeded: its version
+            # is the package's available one, so there is nothing more to do.
+            logger.info(
+                "version %s of %s was made by this request already", version_before, package_id
+            )
+            job.state["phase"] = "available"
+            return
+        kwargs = _props(job).update_kwargs(package_id, commit_message=commit_message)
 
         def update() -> object:
             try:

@@ -234,10 +234,17 @@ class PackageProps:
         kwargs = {key: value for key, value in self.params.items() if key != "PackageName"}
         return cast("CreatePackageRequestTypeDef", {"PackageName": name, **kwargs})
 
-    def update_kwargs(self, package_id: str) -> UpdatePackageRequestTypeDef:
-        """Return the UpdatePackage parameters (source, description, configuration, encryption)."""
+    def update_kwargs(
+        self, package_id: str, *, commit_message: str | None = None
+    ) -> UpdatePackageRequestTypeDef:
+        """Return the UpdatePackage parameters (source, description, configuration, encryption).
+
+        :param commit_message: the new version's ``CommitMessage`` (at most 160 characters).
+        """
         kwargs: dict[str, Any] = {"PackageID": package_id}
         kwargs.update((k, self.params[k]) for k in UPDATABLE_PROPERTIES if k in self.params)
+        if commit_message is not None:
+            kwargs["CommitMessage"] = commit_message
         return cast("UpdatePackageRequestTypeDef", kwargs)
 
     def replacing_changes(self, old: PackageProps) -> list[str]:

@@ -163,6 +163,15 @@ def expect_describe(stub: Stubber, package_id: str, *answers: dict[str, Any] | N
         )
 
 
+def expect_history(stub: Stubber, package_id: str, *entries: dict[str, Any]) -> None:
+    """Queue a GetPackageVersionHistory answer (``entries``: PackageVersionHistory items)."""
+    stub.add_response(
+        "get_package_version_history",
+        {"PackageID": package_id, "PackageVersionHistoryList": list(entries)},
+        {"PackageID": package_id},
+    )
+
+
 def expect_describe_error(
     stub: Stubber, package_id: str, code: str, message: str, status: int
 ) -> None:

@@ -28,6 +28,7 @@ from .handler_fakes import (
     ResponseServer,
     domain_package,
     expect_describe,
+    expect_history,
     expect_list,
     load_event,
     package,
@@ -448,6 +449,7 @@ def test_a_failed_update_keeps_the_current_physical_id(
 ) -> None:
     event = _event("package_update", provider.server)
     expect_describe(stub, "F111111111", package("F111111111", "AVAILABLE", version="v1"))
+    expect_history(stub, "F111111111")
     stub.add_client_error("update_package", "ValidationException", "Invalid S3 key", 400)
 
     provider.invoke(event)

@@ -11,9 +11,16 @@ from botocore.stub import Stubber
 
 from osp_handler.names import generated_package_name
 from osp_handler.outcome import Done, ResourceFailure
-from osp_handler.package import PackageLifecycle
+from osp_handler.package import PackageLifecycle, update_commit_message
 
-from .handler_fakes import FakeClock, expect_describe, load_event, make_job, package
+from .handler_fakes import (
+    FakeClock,
+    expect_describe,
+    expect_history,
+    load_event,
+    make_job,
+    package,
+)
 
 if TYPE_CHECKING:
     from types_boto3_opensearch.client import OpenSearchServiceClient
@@ -25,9 +32,12 @@ NEW_SOURCE = {
 DESCRIPTION = "Synonyms for product search"
 
 
-def _expect_update(stub: Stubber, params: dict[str, Any]) -> None:
+def _expect_update(stub: Stubber, params: dict[str, Any], event: dict[str, Any]) -> None:
+    """History (no version made by this request yet), then UpdatePackage tagged with it."""
+    expect_history(stub, params["PackageID"], {"PackageVersion": "v1", "CommitMessage": "x"})
+    tagged = {**params, "CommitMessage": update_commit_message(event["RequestId"])}
     stub.add_response(
-        "update_package", {"PackageDetails": package("F111111111", "COPYING")}, params
+        "update_package", {"PackageDetails": package("F111111111", "COPYING")}, tagged
     )
 
 
@@ -38,7 +48,9 @@ def test_new_source_updates_in_place_and_waits_for_a_new_version(
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
     _expect_update(
-        stub, {"PackageID": pid, "PackageSource": NEW_SOURCE, "PackageDescription": DESCRIPTION}
+        stub,
+        {"PackageID": pid, "PackageSource": NEW_SOURCE, "PackageDescription": DESCRIPTION},
+        event,
     )
     expect_describe(
         stub,
@@ -69,6 +81,7 @@ def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
     event = load_event("package_update")
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
+    expect_history(stub, pid)
     stub.add_client_error(
         "update_package",
         service_error_code="ConflictException",
@@ -78,6 +91,7 @@ def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
             "PackageID": pid,
             "PackageSource": NEW_SOURCE,
             "PackageDescription": DESCRIPTION,
+            "CommitMessage": update_commit_message(event["RequestId"]),
         },
     )
     expect_describe(stub, pid, package(pid, "COPYING", version="v1"))  # busy with our update
@@ -90,12 +104,31 @@ def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
     stub.assert_no_pending_responses()
 
 
+def test_an_update_delivered_again_after_its_version_is_available_changes_nothing(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """The CommitMessage names the request: a redelivery finds its version and does not update."""
+    event = load_event("package_update")
+    pid = "F111111111"
+    mine = {"PackageVersion": "v2", "CommitMessage": update_commit_message(event["RequestId"])}
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v2"))
+    expect_history(stub, pid, {"PackageVersion": "v1", "CommitMessage": "first"}, mine)
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v2"))
+
+    outcome = PackageLifecycle().update(make_job(event, opensearch, clock))
+
+    assert isinstance(outcome, Done)
+    assert outcome.data["PackageVersion"] == "v2"
+    stub.assert_no_pending_responses()  # and no UpdatePackage
+
+
 def test_an_update_refused_while_the_package_is_idle_fails(
     opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
 ) -> None:
     event = load_event("package_update")
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
+    expect_history(stub, pid)
     stub.add_client_error(
         "update_package",
         service_error_code="ConflictException",
@@ -118,7 +151,9 @@ def test_source_version_alone_updates_in_place(
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v3"))
     _expect_update(
-        stub, {"PackageID": pid, "PackageSource": old_source, "PackageDescription": DESCRIPTION}
+        stub,
+        {"PackageID": pid, "PackageSource": old_source, "PackageDescription": DESCRIPTION},
+        event,
     )
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v4"))
 
@@ -157,6 +192,7 @@ def test_configuration_and_encryption_are_passed_to_update_package(
                 "EncryptionEnabled": True,
             },
         },
+        event,
     )
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v2"))
 
@@ -192,7 +228,9 @@ def test_failed_update_fails_with_the_service_message_and_keeps_the_package(
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
     _expect_update(
-        stub, {"PackageID": pid, "PackageSource": NEW_SOURCE, "PackageDescription": DESCRIPTION}
+        stub,
+        {"PackageID": pid, "PackageSource": NEW_SOURCE, "PackageDescription": DESCRIPTION},
+        event,
     )
     expect_describe(
         stub, pid, package(pid, "VALIDATION_FAILED", version="v1", error="File is not UTF-8")
@@ -430,7 +468,9 @@ def test_a_package_deleted_while_its_new_version_is_awaited_fails(
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
     _expect_update(
-        stub, {"PackageID": pid, "PackageSource": NEW_SOURCE, "PackageDescription": DESCRIPTION}
+        stub,
+        {"PackageID": pid, "PackageSource": NEW_SOURCE, "PackageDescription": DESCRIPTION},
+        event,
     )
     expect_describe(stub, pid, package(pid, "COPYING", version="v1"), package(pid, "DELETING"))
 

@@ -14,15 +14,17 @@ with its reason.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import aws_cdk
-from aws_cdk import aws_ec2, aws_iam, aws_kms, aws_logs, aws_opensearchservice, aws_s3
+from aws_cdk import aws_iam, aws_kms, aws_opensearchservice, aws_s3
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -36,7 +38,8 @@ from cdk_opensearch_packages import (
     RequirementLevel,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "files"
+REPO = Path(__file__).resolve().parents[3]
+FIXTURES = REPO / "tests" / "fixtures" / "files"
 STACK_NAME = "EveryFeature"
 DOMAIN_NAME = "every-feature"
 NAMED_DOMAIN = "logs-domain"
@@ -97,90 +100,18 @@ def plugin_zip(directory: Path) -> Path:
     return path
 
 
+def _example_app() -> ModuleType:
+    """The example app's module (``app.py`` at the repository root; nothing runs on import)."""
+    spec = importlib.util.spec_from_file_location("osp_example_app", REPO / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def nag_clean_domain(stack: aws_cdk.Stack) -> aws_opensearchservice.Domain:
     """A small domain configured as the example app's (slow logs, encryption, IAM access policy)."""
-    slow_logs = {
-        kind: aws_logs.LogGroup(
-            stack,
-            f"{kind}Logs",
-            retention=aws_logs.RetentionDays.ONE_MONTH,
-            removal_policy=aws_cdk.RemovalPolicy.DESTROY,
-        )
-        for kind in ("SlowSearch", "SlowIndex")
-    }
-    logs_policy = aws_logs.ResourcePolicy(
-        stack,
-        "DomainLogsPolicy",
-        policy_statements=[
-            aws_iam.PolicyStatement(
-                principals=[aws_iam.ServicePrincipal("es.amazonaws.com")],
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[group.log_group_arn for group in slow_logs.values()],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            )
-        ],
-    )
-    domain = aws_opensearchservice.Domain(
-        stack,
-        "Domain",
-        domain_name=DOMAIN_NAME,
-        version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19,
-        capacity=aws_opensearchservice.CapacityConfig(
-            data_nodes=1,
-            data_node_instance_type="t3.small.search",
-            multi_az_with_standby_enabled=False,
-        ),
-        ebs=aws_opensearchservice.EbsOptions(
-            volume_size=10, volume_type=aws_ec2.EbsDeviceVolumeType.GP3
-        ),
-        enforce_https=True,
-        node_to_node_encryption=True,
-        encryption_at_rest=aws_opensearchservice.EncryptionAtRestOptions(enabled=True),
-        logging=aws_opensearchservice.LoggingOptions(
-            slow_search_log_enabled=True,
-            slow_search_log_group=slow_logs["SlowSearch"],
-            slow_index_log_enabled=True,
-            slow_index_log_group=slow_logs["SlowIndex"],
-        ),
-        suppress_logs_resource_policy=True,
-        removal_policy=aws_cdk.RemovalPolicy.DESTROY,
-    )
-    domain.node.add_dependency(logs_policy)
-    cfn_domain = domain.node.default_child
-    assert isinstance(cfn_domain, aws_opensearchservice.CfnDomain)
-    cfn_domain.access_policies = aws_iam.PolicyDocument(
-        statements=[
-            aws_iam.PolicyStatement(
-                principals=[aws_iam.AccountRootPrincipal()],
-                actions=["es:ESHttp*"],
-                resources=[
-                    stack.format_arn(
-                        service="es",
-                        resource="domain",
-                        resource_name=f"{DOMAIN_NAME}/*",
-                        arn_format=aws_cdk.ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                ],
-            )
-        ]
-    ).to_json()
-    aws_cdk.Validations.of(cfn_domain).acknowledge(
-        aws_cdk.Acknowledgment(
-            id="AwsSolutions-OS1",
-            reason="Test domain: a public endpoint; every request must be SigV4-signed by an IAM "
-            "principal of this account (access policy above)",
-        ),
-        aws_cdk.Acknowledgment(
-            id="AwsSolutions-OS3",
-            reason="Access is controlled by IAM identity, not by source IP",
-        ),
-        aws_cdk.Acknowledgment(
-            id="AwsSolutions-OS4", reason="Single-node test domain: no dedicated master nodes"
-        ),
-        aws_cdk.Acknowledgment(
-            id="AwsSolutions-OS7", reason="Single-node test domain: no zone awareness"
-        ),
-    )
+    domain: aws_opensearchservice.Domain = _example_app().example_domain(stack, DOMAIN_NAME)
     return domain
 
 

@@ -123,11 +123,8 @@ def _version_made_by(job: Job, package_id: str, commit_message: str) -> str | No
             return None
 
 
-def _is_package_as_requested(job: Job, package_id: str, props: PackageProps) -> bool:
-    """Whether the existing package has the name, type, engine and vending ``props`` ask for."""
-    details = describe_package(job.opensearch, package_id)
-    if details is None or props.explicit_name is None:
-        return False
+def _is_as_requested(details: PackageDetailsTypeDef, props: PackageProps) -> bool:
+    """Whether the package has the name, type, engine and vending ``props`` ask for."""
     vending = details.get("PackageVendingOptions", {}).get("VendingEnabled", False)
     return (
         details.get("PackageName") == props.explicit_name
@@ -158,19 +155,21 @@ class PackageLifecycle:
         old = package_props(request.old_props, model, lenient=True)
         replacing = new.replacing_changes(old)
         if replacing and new.explicit_name is not None and new.explicit_name == old.explicit_name:
-            if _is_package_as_requested(job, package_id, new):
+            details = job.waiter.call(
+                lambda: describe_package(job.opensearch, package_id),
+                f"DescribePackages {package_id}",
+            )
+            if details is not None and _is_as_requested(details, new):
                 # CloudFormation rolls a refused update back with an Update to the old
                 # properties: the refused request changed nothing, so nothing is to be done.
                 logger.info("package %s already is as requested: rollback, no change", package_id)
-                job.state.update(op="update", package_id=package_id, phase="current")
-                return self._run(job)
-            else:
-                raise ResourceFailure(
-                    f"{'; '.join(replacing)} replaces package {package_id}, but PackageName "
-                    f"{new.explicit_name!r} did not change and package names are unique per "
-                    "account and Region (the new package is created before the old one is "
-                    "deleted): change package_name, or omit it to get a generated one"
-                )
+                return Done(package_id, package_data(details))
+            raise ResourceFailure(
+                f"{'; '.join(replacing)} replaces package {package_id}, but PackageName "
+                f"{new.explicit_name!r} did not change and package names are unique per "
+                "account and Region (the new package is created before the old one is "
+                "deleted): change package_name, or omit it to get a generated one"
+            )
         if replacing:
             logger.info("replacing package %s: %s", package_id, "; ".join(replacing))
             job.state.update(op="create", phase="create", replaces=package_id)

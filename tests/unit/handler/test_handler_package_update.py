@@ -74,18 +74,15 @@ def test_new_source_updates_in_place_and_waits_for_a_new_version(
     )
 
 
-def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
-    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
-) -> None:
-    """The first try's answer was lost; the retry meets the package busy with that update."""
-    event = load_event("package_update")
+def _expect_update_conflict(stub: Stubber, event: dict[str, Any], message: str) -> None:
+    """The package is idle (v1); UpdatePackage answers ConflictException with ``message``."""
     pid = "F111111111"
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
     expect_history(stub, pid)
     stub.add_client_error(
         "update_package",
         service_error_code="ConflictException",
-        service_message="Package is being updated",
+        service_message=message,
         http_status_code=409,
         expected_params={
             "PackageID": pid,
@@ -94,6 +91,15 @@ def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
             "CommitMessage": update_commit_message(event["RequestId"]),
         },
     )
+
+
+def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """The first try's answer was lost; the retry meets the package busy with that update."""
+    event = load_event("package_update")
+    pid = "F111111111"
+    _expect_update_conflict(stub, event, "Package is being updated")
     expect_describe(stub, pid, package(pid, "COPYING", version="v1"))  # busy with our update
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v2"))
 
@@ -127,14 +133,7 @@ def test_an_update_refused_while_the_package_is_idle_fails(
 ) -> None:
     event = load_event("package_update")
     pid = "F111111111"
-    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
-    expect_history(stub, pid)
-    stub.add_client_error(
-        "update_package",
-        service_error_code="ConflictException",
-        service_message="The package cannot be updated now",
-        http_status_code=409,
-    )
+    _expect_update_conflict(stub, event, "The package cannot be updated now")
     expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))  # not busy: a real refusal
 
     with pytest.raises(ClientError, match="The package cannot be updated now"):
@@ -341,8 +340,7 @@ def test_rollback_of_a_refused_replacement_replaces_nothing(
         "F222222222", "AVAILABLE", name="analysis-plugin", package_type="ZIP-PLUGIN", version="v1"
     )
     existing["EngineVersion"] = "OpenSearch_2.17"
-    expect_describe(stub, "F222222222", existing)  # is the package as the rollback asks?
-    expect_describe(stub, "F222222222", existing)  # the current details
+    expect_describe(stub, "F222222222", existing)  # one look: it is as the rollback asks
 
     outcome = PackageLifecycle().update(make_job(rollback, opensearch, clock))
 

@@ -273,8 +273,14 @@ def test_a_wait_longer_than_one_invocation_continues_through_eventbridge(
 def test_a_request_delivered_twice_creates_one_package(aws: LocalAws, tmp_path: Path) -> None:
     assert aws.opensearch is not None
     aws.opensearch.timeline = Timeline.from_mapping({"copying": 2.0, "validating": 1.0})
+    service = aws.opensearch
+    # Killed once the service has created the package: the redelivery must find it.
     rule = aws.runner.kill_invocation(
-        after_seconds=1.5,
+        after_seconds=60.0,
+        until=lambda started: any(
+            c.operation == "CreatePackage" and c.status == 200 and c.wall >= started
+            for c in service.calls()
+        ),
         when=lambda event: (
             event.get("ResourceType") == "Custom::OpenSearchPackage"
             and event.get("RequestType") == "Create"
@@ -296,6 +302,7 @@ def test_a_request_delivered_twice_creates_one_package(aws: LocalAws, tmp_path: 
     assert len(attempts) >= 2
     creates = [c for c in aws.opensearch.calls()[calls_before:] if c.operation == "CreatePackage"]
     assert len({c.params["PackageName"] for c in creates if c.params}) == 1
+    assert [c for c in creates if c.status == 200 and attempts[0].started <= c.wall]
     live = [p for p in aws.opensearch.packages() if p["PackageStatus"] not in ("DELETED",)]
     assert [p["PackageID"] for p in live] == [created.outputs["PackageId"]]
     _delete_and_check_clean(aws, stack)

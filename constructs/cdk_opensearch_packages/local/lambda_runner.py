@@ -245,6 +245,10 @@ class KillRule:
     """Kill one invocation mid-operation (a crash); the asynchronous event is delivered again.
 
     :param after_seconds: how long after the process starts it is killed.
+    :param until: kill as soon as this returns true (called with the invocation's start time,
+        in epoch seconds, every 50 ms while it runs), e.g. once the service has seen the call
+        the test means to interrupt; ``after_seconds`` is then a deadline after which the
+        invocation runs on untouched. Default: kill at ``after_seconds``.
     :param function: only invocations of this function (name). Default: any function.
     :param nth: only the nth matching invocation (1-based, counted from when the rule is
         added). Default: the first matching one.
@@ -252,6 +256,7 @@ class KillRule:
     """
 
     after_seconds: float
+    until: Callable[[float], bool] | None = None
     function: str | None = None
     nth: int | None = None
     when: Callable[[Any], bool] | None = None
@@ -348,12 +353,16 @@ class LambdaRunner:
         self,
         *,
         after_seconds: float = 0.0,
+        until: Callable[[float], bool] | None = None,
         function: str | None = None,
         nth: int | None = None,
         when: Callable[[Any], bool] | None = None,
     ) -> KillRule:
-        """Kill a future invocation ``after_seconds`` into its run (see :class:`KillRule`)."""
-        rule = KillRule(after_seconds=after_seconds, function=function, nth=nth, when=when)
+        """Kill a future invocation ``after_seconds`` into its run, or as soon as ``until``
+        holds (see :class:`KillRule`)."""
+        rule = KillRule(
+            after_seconds=after_seconds, until=until, function=function, nth=nth, when=when
+        )
         with self._lock:
             self._kill_rules.append(rule)
         return rule
@@ -533,15 +542,7 @@ class LambdaRunner:
         ]
         for reader in readers:
             reader.start()
-        limit = timeout if kill_rule is None else min(timeout, kill_rule.after_seconds)
-        try:
-            process.wait(timeout=max(limit - (time.time() - started), 0.0))
-            killed_by: str | None = None
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            killed_by = (
-                "timeout" if kill_rule is None or timeout <= kill_rule.after_seconds else "rule"
-            )
+        killed_by = self._supervise(process, started, timeout, kill_rule)
         for reader in readers:
             reader.join(timeout=5)
         with self._lock:
@@ -564,6 +565,41 @@ class LambdaRunner:
         invocation_file.unlink(missing_ok=True)
         result_file.unlink(missing_ok=True)
         return invocation
+
+    @staticmethod
+    def _supervise(
+        process: subprocess.Popen[bytes],
+        started: float,
+        timeout: float,
+        kill_rule: KillRule | None,
+    ) -> str | None:
+        """Wait for ``process``; kill it at its timeout or by its kill rule.
+
+        :return: ``"timeout"``, ``"rule"``, or None when it exited by itself.
+        """
+        until = kill_rule.until if kill_rule is not None else None
+        rule_deadline = started + kill_rule.after_seconds if kill_rule is not None else None
+        deadline = started + timeout
+        if rule_deadline is not None and until is None:
+            deadline = min(deadline, rule_deadline)
+        while True:
+            remaining = deadline - time.time()
+            step = remaining if until is None else min(remaining, 0.05)
+            try:
+                process.wait(timeout=max(step, 0.0))
+                return None
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.time()
+            in_window = rule_deadline is None or now < rule_deadline
+            if until is not None and in_window and until(started):
+                _kill(process)
+                return "rule"
+            if now >= deadline:
+                _kill(process)
+                if kill_rule is not None and until is None and now < started + timeout:
+                    return "rule"
+                return "timeout"
 
     @staticmethod
     def _read_result(returncode: int, result_file: Path, invocation: Invocation) -> None:

@@ -6,16 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .outcome import ResourceFailure
 from .props import service_timeout
+from .request_time import request_sent_at
 from .waiting import Budget, Clock, Waiter
 
 if TYPE_CHECKING:
     from types_boto3_opensearch.client import OpenSearchServiceClient
 
-__all__ = ["STATE_VERSION", "Job", "Request", "start_job"]
+__all__ = ["STATE_VERSION", "Job", "Request", "TooLate", "start_job"]
 
 #: Version of the pending state's layout (a newer handler refuses to guess an older layout).
 STATE_VERSION = 1
+
+
+class TooLate(ResourceFailure):
+    """A Create or Update delivered after CloudFormation stopped waiting for it."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,17 @@ def start_job(
     :param remaining_seconds: what is left of this Lambda invocation.
     :param state: the pending state of a polling invocation (``None`` on the first invocation).
     :raises ValueError: when ``state`` has an unknown layout.
+    :raises TooLate: when a Create or Update arrives after its ServiceTimeout (a redelivery by
+        Lambda once CloudFormation has given up and rolled back): acting on it would leave a
+        package or version behind that no stack knows about.
     """
     now = clock.now()
     if state is None:
-        current: dict[str, Any] = {"v": STATE_VERSION, "started": now}
+        # The operation started when CloudFormation sent the request, not when this delivery
+        # of it began (Lambda retries a crashed or timed-out invocation minutes later).
+        sent = request_sent_at(str(event.get("ResponseURL", "")))
+        started = now if sent is None else min(now, sent)
+        current: dict[str, Any] = {"v": STATE_VERSION, "started": started}
     else:
         if state.get("v") != STATE_VERSION or "started" not in state:
             raise ValueError(f"unknown pending state layout (v={state.get('v')!r})")
@@ -104,4 +117,11 @@ def start_job(
         remaining_seconds=remaining_seconds,
         polling=state is not None,
     )
+    if state is None and request.request_type in ("Create", "Update") and now >= budget.deadline:
+        raise TooLate(
+            f"this {request.request_type} request reached the provider "
+            f"{now - budget.started:.0f} s after CloudFormation sent it, past the resource's "
+            f"ServiceTimeout of {budget.service_timeout} s (Lambda delivered it again after a "
+            "failed invocation): CloudFormation no longer waits for it, so nothing was changed"
+        )
     return Job(request=request, opensearch=opensearch, waiter=Waiter(clock, budget), state=current)

@@ -212,6 +212,12 @@ def test_response_listener_validates_like_cloudformation(tmp_path: Path) -> None
         assert echoed is not None and "does not echo" in echoed.reason
         listener.new_response_url(stack_id=STACK_ID, logical_id="R", request_id="r-3")
         assert listener.wait("r-3", 0.1) is None
+
+        listener.url_expires_seconds = -1  # signed already expired
+        expired = listener.new_response_url(stack_id=STACK_ID, logical_id="R", request_id="r-4")
+        assert "X-Amz-Expires=-1" in expired
+        assert _put(expired, json.dumps({**valid, "RequestId": "r-4"}).encode(), context) == 403
+        assert listener.rejected()[-1] == "PUT expired URL for r-4"
     finally:
         listener.stop()
 

@@ -426,3 +426,63 @@ def test_a_call_outliving_the_lambda_invocation_hands_over_instead_of_failing(
     deleted = aws.cloudformation.delete(stack)
     assert deleted.status == "DELETE_COMPLETE", deleted.describe()
     assert_nothing_left(aws, stack)
+
+
+def test_a_create_delivered_again_after_the_rollback_makes_nothing(
+    knobs: LocalAws, tmp_path: Path
+) -> None:
+    aws = knobs
+    assert aws.opensearch is not None
+    aws.cloudformation.services.time_scale = 1.0  # CloudFormation waits the real ServiceTimeout
+    stack = stack_name("Late")
+    files = dictionaries(tmp_path / "v1", 0)
+    created = aws.cloudformation.deploy(
+        synth(tmp_path / "o1", stack, [Pkg("A", files["A"])]), stack
+    )
+    assert created.status == "CREATE_COMPLETE", created.describe()
+
+    # An update adds package B. The first two deliveries of its Create crash at once; Lambda
+    # retries after one and two (scaled) minutes, here 1 s and 2 s. CloudFormation gives up
+    # after B's 2 s ServiceTimeout and rolls the update back; the third delivery arrives after
+    # that, when a package it made would belong to no stack.
+    def create_of_b(event: Any) -> bool:
+        return bool(
+            event.get("ResourceType") == PACKAGE
+            and event.get("RequestType") == "Create"
+            and str(event.get("LogicalResourceId", "")).startswith("B")
+            and "CrHelperPoll" not in event
+        )
+
+    crashes = [aws.runner.kill_invocation(after_seconds=0.0, when=create_of_b) for _ in "12"]
+    calls_before = len(aws.opensearch.calls())
+
+    updated = aws.cloudformation.deploy(
+        synth(
+            tmp_path / "o2",
+            stack,
+            [Pkg("A", files["A"]), Pkg("B", files["B"], timeout_seconds=2)],
+        ),
+        stack,
+    )
+
+    assert updated.status == "UPDATE_ROLLBACK_COMPLETE", updated.describe()
+    assert "within its ServiceTimeout (2 seconds)" in (updated.reason or ""), updated.describe()
+    aws.runner.wait_idle(30)
+    assert all(crash.fired.is_set() for crash in crashes)
+    (request_id,) = [
+        r["RequestId"]
+        for r in aws.cloudformation.custom_requests(stack_name=stack)
+        if create_of_b(r)
+    ]
+    attempts = [
+        i
+        for i in aws.runner.invocations()
+        if isinstance(i.event, dict) and i.event.get("RequestId") == request_id
+    ]
+    assert [i.outcome for i in attempts] == ["killed", "killed", "success"]
+    assert not [c for c in aws.opensearch.calls()[calls_before:] if c.operation == "CreatePackage"]
+    assert aws.logs.grep("CloudFormation no longer waits for it, so nothing was changed")
+    assert [p["PackageID"] for p in aws.opensearch.packages()] == [created.outputs["AId"]]
+    deleted = aws.cloudformation.delete(stack)
+    assert deleted.status == "DELETE_COMPLETE", deleted.describe()
+    assert_nothing_left(aws, stack)

@@ -28,10 +28,17 @@ from werkzeug.wrappers import Request, Response
 from .aws_constants import FAKE_CREDENTIALS, REGION
 from .cfn_tls import LocalCertificates
 
-__all__ = ["MAX_RESPONSE_BYTES", "CustomResourceResponse", "ResponseListener"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "URL_EXPIRES_SECONDS",
+    "CustomResourceResponse",
+    "ResponseListener",
+]
 
 #: CloudFormation rejects custom resource responses larger than this.
 MAX_RESPONSE_BYTES = 4096
+#: How long a ``ResponseURL`` is accepted after it was issued (CloudFormation signs for 2 hours).
+URL_EXPIRES_SECONDS = 7200
 _BUCKET = f"cloudformation-custom-resource-response-{REGION.replace('-', '')}"
 
 
@@ -75,6 +82,8 @@ class _Request:
     logical_id: str
     request_id: str
     signature: str
+    #: when the URL stops being accepted (epoch seconds), as S3 does with ``X-Amz-Expires``
+    expires: float = float("inf")
     responses: list[CustomResourceResponse] = field(default_factory=list)
     answered: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
@@ -154,10 +163,15 @@ class ResponseListener:
     """Local HTTPS endpoint behind every ``ResponseURL`` of the CloudFormation stand-in.
 
     :param certificates: the TLS certificate it serves (see :mod:`.cfn_tls`).
+    :param url_expires_seconds: how long an issued URL is accepted (S3 then answers 403).
+        Default: :data:`URL_EXPIRES_SECONDS`.
     """
 
-    def __init__(self, certificates: LocalCertificates) -> None:
+    def __init__(
+        self, certificates: LocalCertificates, *, url_expires_seconds: int = URL_EXPIRES_SECONDS
+    ) -> None:
         self._certificates = certificates
+        self.url_expires_seconds = url_expires_seconds
         self._requests: dict[str, _Request] = {}
         self._rejected: list[str] = []
         self._lock = threading.Lock()
@@ -192,17 +206,24 @@ class ResponseListener:
     def new_response_url(self, *, stack_id: str, logical_id: str, request_id: str) -> str:
         """Issue the ``ResponseURL`` of one request (pre-signed S3 URL shaped)."""
         signature = secrets.token_hex(32)
+        signed = int(time.time())
         with self._lock:
-            self._requests[request_id] = _Request(stack_id, logical_id, request_id, signature)
+            self._requests[request_id] = _Request(
+                stack_id,
+                logical_id,
+                request_id,
+                signature,
+                expires=signed + self.url_expires_seconds,
+            )
         key = quote(f"{stack_id}|{logical_id}|{request_id}", safe="")
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed))
         credential = quote(
             f"{FAKE_CREDENTIALS['AWS_ACCESS_KEY_ID']}/{stamp[:8]}/{REGION}/s3/aws4_request",
             safe="",
         )
         return (
             f"{self.base_url}/{_BUCKET}/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256"
-            f"&X-Amz-Date={stamp}&X-Amz-SignedHeaders=host&X-Amz-Expires=7200"
+            f"&X-Amz-Date={stamp}&X-Amz-SignedHeaders=host&X-Amz-Expires={self.url_expires_seconds}"
             f"&X-Amz-Credential={credential}&X-Amz-Signature={signature}"
         )
 
@@ -264,6 +285,8 @@ class ResponseListener:
             http.args.get("X-Amz-Signature", ""), pending.signature
         ):
             return self._reject(http, f"bad signature for {request_id}", 403, "AccessDenied")
+        if time.time() > pending.expires:
+            return self._reject(http, f"expired URL for {request_id}", 403, "AccessDenied")
         if http.method != "PUT":
             return self._reject(http, f"{http.method} {request_id}", 405, "MethodNotAllowed")
         validated = _validate(pending, http.get_data())

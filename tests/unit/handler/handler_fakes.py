@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -267,11 +268,17 @@ class ResponseServer:
 
     @property
     def url(self) -> str:
-        """A presigned-looking URL on this server (with a secret signature)."""
+        """A presigned-looking URL on this server (with a secret signature), signed at START."""
+        return self.url_signed_at(START)
+
+    def url_signed_at(self, seconds: float) -> str:
+        """The URL as CloudFormation would have signed it at the fake epoch time ``seconds``."""
         host, port = self._server.server_address[:2]
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(seconds))
         return (
             f"http://{host!s}:{port}/cfn-response/arn%3Aaws%3Acloudformation%7Cstack"
-            "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=5ec2e7deadbeef0123456789"
+            f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={stamp}&X-Amz-Expires=7200"
+            "&X-Amz-Signature=5ec2e7deadbeef0123456789"
         )
 
     def bodies(self) -> list[dict[str, Any]]:

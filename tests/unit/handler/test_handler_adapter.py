@@ -632,3 +632,45 @@ def test_a_rejected_target_fails_and_removes_the_rule(
     (body,) = provider.bodies()
     assert body["Status"] == "FAILED"
     assert body["Reason"] == f"Not allowed (AccessDenied from PutTargets for rule {name})"
+
+
+@pytest.mark.parametrize("name", ["package_create", "package_update", "association_create"])
+def test_a_request_redelivered_after_its_service_timeout_changes_nothing(
+    provider: Provider, stub: Stubber, events_stub: Stubber, name: str
+) -> None:
+    # CloudFormation sent it an hour ago (ServiceTimeout 3600 s) and has rolled back since;
+    # Lambda delivers it once more after failed invocations. No API call is queued: none is made.
+    event = _event(name, provider.server)
+    event["ResponseURL"] = provider.server.url_signed_at(START - 3600)
+
+    provider.invoke(event)
+
+    (body,) = provider.bodies()
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(f"this {event['RequestType']} request reached the provider")
+    assert "past the resource's ServiceTimeout of 3600 s" in body["Reason"]
+    assert "nothing was changed" in body["Reason"]
+    if event["RequestType"] == "Update":
+        assert body["PhysicalResourceId"] == event["PhysicalResourceId"]
+    assert not provider.targets
+
+
+def test_a_late_delete_still_deletes(
+    provider: Provider, stub: Stubber, events_stub: Stubber
+) -> None:
+    # Deleting is what every party wants (a stack gone, or a rollback): even late, it is done.
+    event = _event("package_delete", provider.server)
+    event["ResponseURL"] = provider.server.url_signed_at(START - 3600)
+    expect_describe(stub, "F111111111", package("F111111111", "AVAILABLE", version="v1"))
+    stub.add_response(
+        "delete_package",
+        {"PackageDetails": package("F111111111", "DELETING")},
+        {"PackageID": "F111111111"},
+    )
+    expect_describe(stub, "F111111111", None)
+
+    provider.invoke(event)
+
+    stub.assert_no_pending_responses()
+    (body,) = provider.bodies()
+    assert body["Status"] == "SUCCESS"

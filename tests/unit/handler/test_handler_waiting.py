@@ -7,11 +7,13 @@ from typing import Any, cast
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
+from osp_handler.job import TooLate
 from osp_handler.opensearch_api import failure_reason, is_transient
 from osp_handler.outcome import ResourceFailure
+from osp_handler.request_time import request_sent_at
 from osp_handler.waiting import Budget, HandOver, NotYet, Waiter, WaitTimeout, poll_interval
 
-from .handler_fakes import START, FakeClock
+from .handler_fakes import START, FakeClock, load_event, make_job
 
 
 def _client_error(code: str, status: int, message: str = "m") -> ClientError:
@@ -135,3 +137,46 @@ def test_connection_errors_are_retried(clock: FakeClock) -> None:
 
     assert _waiter(clock).until(probe, "thing") == "answer"
     assert clock.sleeps == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        (
+            "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/"
+            "arn%3Aaws%3Acloudformation%7Cx?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            "&X-Amz-Date=20250615T150640Z&X-Amz-SignedHeaders=host&X-Amz-Expires=7199"
+            "&X-Amz-Signature=abc",
+            START,
+        ),
+        ("https://bucket.s3.amazonaws.com/key?AWSAccessKeyId=A&Expires=1&Signature=s", None),
+        ("https://example.com/key?X-Amz-Date=yesterday", None),
+        ("", None),
+    ],
+)
+def test_request_sent_at_reads_the_signing_time(url: str, sent: float | None) -> None:
+    assert request_sent_at(url) == sent
+
+
+def test_a_redelivered_request_keeps_the_deadline_of_the_original(
+    opensearch: Any, clock: FakeClock
+) -> None:
+    # Lambda delivers the event again 10 minutes after CloudFormation sent it.
+    event = load_event("package_create")
+    clock.current = START + 600
+
+    job = make_job(event, opensearch, clock)
+
+    assert job.state["started"] == START
+    assert job.waiter.budget.deadline == START + 3600 - 30
+    assert job.waiter.elapsed() == 600
+
+
+def test_a_create_past_its_deadline_is_refused_before_any_call(
+    opensearch: Any, clock: FakeClock
+) -> None:
+    event = load_event("package_create")
+    clock.current = START + 3570
+
+    with pytest.raises(TooLate, match=r"reached the provider 3570 s after CloudFormation sent"):
+        make_job(event, opensearch, clock)

@@ -3,6 +3,7 @@ clients, a local HTTP server for CloudFormation responses."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,24 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("OSP_RULE_PREFIX", RULE_PREFIX)
+
+
+@pytest.fixture(autouse=True)
+def restored_logging() -> Iterator[None]:
+    """crhelper's ``log_helper.setup`` sets its JSON formatter on every root handler, pytest's
+    own report handlers included, and the root and botocore levels: put them back after each
+    test, so the handler's request ids do not leak into later tests' captured logs."""
+    names = ("", "boto", "boto3", "botocore", "urllib3")
+    levels = {name: logging.getLogger(name).level for name in names}
+    formatters = {handler: handler.formatter for handler in logging.root.handlers}
+    yield
+    for handler, formatter in formatters.items():
+        handler.setFormatter(formatter)
+    for handler in logging.root.handlers:
+        if handler not in formatters:
+            handler.setFormatter(None)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture

@@ -4,10 +4,14 @@ Operations and their phases (recorded in ``job.state`` so a polling invocation r
 
 - ``associate`` (Create and Update): ``package`` (wait until the package is AVAILABLE: a package
   still COPYING/VALIDATING cannot be associated) -> ``associate`` (AssociatePackage; "already in
-  desired state" is success, other conflicts mean the domain is busy and are retried) -> ``active``
-  (wait until ListPackagesForDomain shows the package ACTIVE, with ``OspPackageVersion`` when
-  given). An Update whose PackageID or DomainName changed gets a new physical id (CloudFormation
-  then dissociates the old pair); otherwise re-associating rolls out the package's new version.
+  desired state" is success; a conflict is retried while the domain runs another package
+  operation, and fails at once otherwise) -> ``active`` (wait until ListPackagesForDomain shows
+  the package ACTIVE, with ``OspPackageVersion`` when given). An Update whose PackageID or
+  DomainName changed gets a new physical id (CloudFormation then dissociates the old pair);
+  otherwise re-associating rolls out the package's new version.
+- ``reassociate`` (an Update of the same pair whose ``PrerequisitePackageIDList`` or
+  ``AssociationConfiguration`` changed: AssociatePackage would answer "already in desired state"
+  and keep the old settings): ``dissociate`` -> ``gone`` -> the ``associate`` phases.
 - ``dissociate`` (Delete): ``dissociate`` (DissociatePackage) -> ``gone`` (wait until the package
   is no longer listed for the domain).
 """
@@ -15,15 +19,18 @@ Operations and their phases (recorded in ``job.state`` so a polling invocation r
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from .job import Job
 from .names import association_physical_id, parse_association_physical_id
 from .opensearch_api import (
+    BUSY_DOMAIN_STATUSES,
     DomainNotFound,
     describe_package,
+    domain_packages,
     error_code,
     error_message,
     failure_message,
@@ -50,6 +57,8 @@ _UNUSABLE_STATUSES = frozenset(
 MISSING_GRACE_SECONDS = 30.0
 _ALREADY_DONE = "already in desired state"
 _IN_PROGRESS = "in progress"
+#: Properties AssociatePackage cannot change on an existing association.
+_SETTINGS = ("PrerequisitePackageIDList", "AssociationConfiguration")
 
 
 def association_data(details: DomainPackageDetailsTypeDef, domain_name: str) -> dict[str, str]:
@@ -75,6 +84,29 @@ def _association_failed(details: DomainPackageDetailsTypeDef, domain_name: str) 
     )
 
 
+def _settings(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The association's settings, comparable (prerequisites as a sorted list)."""
+    prerequisites = props.get("PrerequisitePackageIDList") or []
+    return {
+        "PrerequisitePackageIDList": sorted(str(p) for p in prerequisites),
+        "AssociationConfiguration": props.get("AssociationConfiguration") or {},
+    }
+
+
+def _domain_busy(job: Job, domain_name: str, message: str) -> bool:
+    """Whether a ConflictException means "another package operation is running on the domain"
+    (retry) rather than a conflict that will not go away (fail)."""
+    if _IN_PROGRESS in message.lower():
+        return True
+    try:
+        return any(
+            details.get("DomainPackageStatus") in BUSY_DOMAIN_STATUSES
+            for details in domain_packages(job.opensearch, domain_name)
+        )
+    except DomainNotFound:
+        return False
+
+
 class AssociationLifecycle:
     """Associate packages with domains (``Custom::OpenSearchPackageAssociation``)."""
 
@@ -89,7 +121,22 @@ class AssociationLifecycle:
         """Associate again: a new pair gets a new physical id, the same pair a new version."""
         props = _props(job)
         current = parse_association_physical_id(job.request.physical_id)
-        if current == (props.domain_name, props.package_id):
+        same_pair = current == (props.domain_name, props.package_id)
+        if same_pair and _settings(job.request.props) != _settings(job.request.old_props):
+            logger.info(
+                "the prerequisites or the association configuration of package %s on domain %s "
+                "changed: dissociating it, then associating it with the new settings",
+                props.package_id,
+                props.domain_name,
+            )
+            job.state.update(
+                op="reassociate",
+                phase="dissociate",
+                domain_name=props.domain_name,
+                package_id=props.package_id,
+            )
+            return self._run(job)
+        if same_pair:
             logger.info(
                 "re-associating package %s with domain %s (version %s)",
                 props.package_id,
@@ -181,7 +228,12 @@ class AssociationLifecycle:
                 if _ALREADY_DONE in message.lower():
                     logger.info("AssociatePackage: %s", message)
                     return True
-                return NotYet(f"the domain is busy: {message}")
+                if _domain_busy(job, props.domain_name, message):
+                    return NotYet(f"the domain is busy: {message}")
+                raise ResourceFailure(
+                    f"{message} (AssociatePackage of {props.package_id} with domain "
+                    f"{props.domain_name})"
+                ) from error
             return True
 
         job.waiter.until(
@@ -237,7 +289,7 @@ class AssociationLifecycle:
                     raise
                 if _ALREADY_DONE in message.lower():
                     return True
-                if _IN_PROGRESS in message.lower():
+                if _domain_busy(job, domain_name, message):
                     return NotYet(f"the domain is busy: {message}")
                 raise ResourceFailure(
                     f"{message} (DissociatePackage of {package_id} from domain {domain_name})"
@@ -247,11 +299,19 @@ class AssociationLifecycle:
         if not job.waiter.until(
             attempt, f"DissociatePackage of {package_id} from domain {domain_name}"
         ):
-            return Done(association_physical_id(domain_name, package_id))
+            return self._dissociated(job, domain_name, package_id)
         job.state["phase"] = "gone"
         return None
 
-    def _gone(self, job: Job) -> Outcome:
+    @staticmethod
+    def _dissociated(job: Job, domain_name: str, package_id: str) -> Outcome | None:
+        """End a dissociation: a Delete is done; a re-association goes on to associate."""
+        if job.state.get("op") == "reassociate":
+            job.state["phase"] = "package"
+            return None
+        return Done(association_physical_id(domain_name, package_id))
+
+    def _gone(self, job: Job) -> Outcome | None:
         domain_name = str(job.state["domain_name"])
         package_id = str(job.state["package_id"])
 
@@ -269,4 +329,4 @@ class AssociationLifecycle:
 
         job.waiter.until(probe, f"package {package_id} to leave domain {domain_name}")
         logger.info("package %s is dissociated from domain %s", package_id, domain_name)
-        return Done(association_physical_id(domain_name, package_id))
+        return self._dissociated(job, domain_name, package_id)

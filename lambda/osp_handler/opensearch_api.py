@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError, HTTPClientError
@@ -14,9 +15,11 @@ if TYPE_CHECKING:
     from types_boto3_opensearch.type_defs import DomainPackageDetailsTypeDef, PackageDetailsTypeDef
 
 __all__ = [
+    "BUSY_DOMAIN_STATUSES",
     "DomainNotFound",
     "describe_error",
     "describe_package",
+    "domain_packages",
     "error_code",
     "error_message",
     "failure_message",
@@ -163,7 +166,23 @@ def find_domain_package(
 ) -> DomainPackageDetailsTypeDef | None:
     """Return the domain's association with the package, or ``None`` when it has none.
 
-    Follows ``NextToken`` through every page of ``ListPackagesForDomain``.
+    :raises DomainNotFound: when the domain does not exist.
+    """
+    for details in domain_packages(client, domain_name):
+        if details.get("PackageID") == package_id:
+            return details
+    return None
+
+
+#: Association statuses of a package operation still running on a domain.
+BUSY_DOMAIN_STATUSES = frozenset({"ASSOCIATING", "DISSOCIATING"})
+
+
+def domain_packages(
+    client: OpenSearchServiceClient, domain_name: str
+) -> Iterator[DomainPackageDetailsTypeDef]:
+    """Yield the domain's package associations, following ``NextToken`` through every page of
+    ``ListPackagesForDomain``.
 
     :raises DomainNotFound: when the domain does not exist.
     """
@@ -178,9 +197,7 @@ def find_domain_package(
             if error_code(error) == "ResourceNotFoundException":
                 raise DomainNotFound(error_message(error)) from error
             raise
-        for details in response.get("DomainPackageDetailsList", []):
-            if details.get("PackageID") == package_id:
-                return details
+        yield from response.get("DomainPackageDetailsList", [])
         token = response.get("NextToken") or None
         if token is None:
-            return None
+            return

@@ -425,6 +425,7 @@ def test_other_dissociation_conflicts_fail_with_the_service_message(
 ) -> None:
     event = load_event("association_delete")
     _expect_dissociate_error(stub, "ConflictException", "Package is used by index products")
+    expect_list(stub, [domain_package(PID, "ACTIVE")])  # no operation runs on the domain
 
     with pytest.raises(ResourceFailure) as failure:
         AssociationLifecycle().delete(make_job(event, opensearch, clock))
@@ -508,3 +509,84 @@ def test_dissociation_already_in_desired_state_waits_until_gone(
     assert AssociationLifecycle().delete(make_job(event, opensearch, clock)) == Done(
         f"{DOMAIN}|{PID}"
     )
+
+
+def test_a_conflict_while_the_domain_lists_an_operation_is_retried(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    # The message does not say "in progress", but another package is still ASSOCIATING.
+    event = load_event("association_create")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_associate_error(stub, "ConflictException", "The domain cannot take this request")
+    expect_list(stub, [domain_package("F999", "ASSOCIATING")])
+    _expect_associate(stub)
+    expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
+
+    assert AssociationLifecycle().create(make_job(event, opensearch, clock)) == _done()
+    assert len(clock.sleeps) == 1
+
+
+def test_a_conflict_that_will_not_go_away_fails_at_once(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("association_create")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_associate_error(stub, "ConflictException", "Plugin conflicts with package F555")
+    expect_list(stub, [domain_package("F555", "ACTIVE")])
+
+    with pytest.raises(ResourceFailure) as failure:
+        AssociationLifecycle().create(make_job(event, opensearch, clock))
+
+    assert str(failure.value) == (
+        "Plugin conflicts with package F555 (AssociatePackage of F111111111 with domain "
+        "search-domain)"
+    )
+    assert clock.sleeps == []
+
+
+def test_changed_prerequisites_dissociate_then_associate_with_the_new_settings(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("association_update")
+    del event["ResourceProperties"]["OspPackageVersion"]
+    event["OldResourceProperties"] = {**event["ResourceProperties"]}
+    event["ResourceProperties"]["PrerequisitePackageIDList"] = ["F333333333"]
+    _expect_dissociate(stub)
+    expect_list(stub, [domain_package(PID, "DISSOCIATING")])
+    expect_list(stub, [])
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_associate(
+        stub, {"PackageID": PID, "DomainName": DOMAIN, "PrerequisitePackageIDList": ["F333333333"]}
+    )
+    expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
+
+    outcome = AssociationLifecycle().update(make_job(event, opensearch, clock))
+
+    assert outcome == _done()  # the same physical id: CloudFormation deletes nothing
+
+
+def test_the_same_prerequisites_in_another_order_change_nothing(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("association_update")
+    del event["ResourceProperties"]["OspPackageVersion"]
+    event["ResourceProperties"]["PrerequisitePackageIDList"] = ["F3", "F4"]
+    event["OldResourceProperties"] = {
+        **event["ResourceProperties"],
+        "PrerequisitePackageIDList": ["F4", "F3"],
+    }
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    stub.add_client_error(
+        "associate_package",
+        "ConflictException",
+        "Package is already in desired state",
+        409,
+        expected_params={
+            "PackageID": PID,
+            "DomainName": DOMAIN,
+            "PrerequisitePackageIDList": ["F3", "F4"],
+        },
+    )
+    expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
+
+    assert AssociationLifecycle().update(make_job(event, opensearch, clock)) == _done()

@@ -30,7 +30,16 @@ class OpenSearchPackageAssociation(Construct):
 
     Associations with the same domain in one stack are chained (each depends on the previous one)
     because a domain handles one package operation at a time.
+
+    A plugin's prerequisites (its license and configuration packages) must be associated with the
+    domain before the plugin: each prerequisite gets its own association with the domain (or
+    reuses the one this stack already has), and the plugin's association lists the prerequisites
+    through those associations, so CloudFormation associates them first, dissociates them last,
+    and rolls a new version of a license or configuration out to the domain like any package's.
     """
+
+    #: The package id (``PackageID``), from the association.
+    package_id: str
 
     def __init__(
         self,
@@ -46,8 +55,10 @@ class OpenSearchPackageAssociation(Construct):
         """
         :param package: the package to associate.
         :param domain: the domain, or the name of a domain in this stack's account and Region.
-        :param prerequisites: license/configuration packages the plugin needs, associated with it
-            (``PrerequisitePackageIDList``). Default: - none.
+        :param prerequisites: license/configuration packages the plugin needs
+            (``PrerequisitePackageIDList``); each is also associated with the domain (an
+            association of it with this domain already in the stack is reused).
+            Default: - none.
         :param key_store_access_role: a role OpenSearch Service assumes to reach the plugin's key
             store; the provider is allowed to pass it to es.amazonaws.com only. Default: - none.
         :param timeout: how long CloudFormation waits for the association (the custom resource's
@@ -75,9 +86,16 @@ class OpenSearchPackageAssociation(Construct):
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         provider.grant_domain(domain_arn)
+        domain_key = _domain_key(domain)
+        prerequisite_associations = [
+            _association_of(provider, prerequisite, domain, domain_key)
+            for prerequisite in prerequisites
+        ]
         properties: dict[str, Any] = {"PackageID": package.package_id, "DomainName": domain_name}
-        if prerequisites:
-            properties["PrerequisitePackageIDList"] = [p.package_id for p in prerequisites]
+        if prerequisite_associations:
+            properties["PrerequisitePackageIDList"] = [
+                association.package_id for association in prerequisite_associations
+            ]
         if key_store_access_role is not None:
             properties["AssociationConfiguration"] = {
                 "KeyStoreAccessOption": {
@@ -98,12 +116,13 @@ class OpenSearchPackageAssociation(Construct):
             service_timeout=service_timeout,
         )
         provider.add_dependent(resource)
-        # No DependsOn on the prerequisites: their ids are GetAtts of their resources (or literals
-        # of imported packages), which already order the association after them (an explicit
-        # DependsOn on top is what cfn-lint reports as W3005).
-        previous = provider.chain_domain_operation(_domain_key(domain), self)
-        if previous is not None:
+        # No DependsOn on the prerequisites: their ids are GetAtts of their associations, which
+        # already order this association after them (an explicit DependsOn on top is what
+        # cfn-lint reports as W3005).
+        previous = provider.chain_domain_operation(domain_key, self)
+        if previous is not None and previous not in prerequisite_associations:
             resource.node.add_dependency(previous)
+        provider.register_association(domain_key, package, self)
 
         #: The underlying custom resource.
         self.resource = resource
@@ -116,8 +135,20 @@ class OpenSearchPackageAssociation(Construct):
         self.package_version = resource.get_att_string("PackageVersion")
         #: The domain name (``DomainName``).
         self.domain_name = resource.get_att_string("DomainName")
-        #: The package id (``PackageID``).
         self.package_id = resource.get_att_string("PackageID")
+
+
+def _association_of(
+    provider: OpenSearchPackageProvider,
+    package: IOpenSearchPackage,
+    domain: aws_opensearchservice.IDomain | str,
+    domain_key: str,
+) -> OpenSearchPackageAssociation:
+    """The stack's association of ``package`` with the domain, made when there is none."""
+    existing = provider.association_of(domain_key, package)
+    if existing is not None:
+        return existing
+    return package.associate(domain)
 
 
 def default_association_id(package: Construct, domain: aws_opensearchservice.IDomain | str) -> str:

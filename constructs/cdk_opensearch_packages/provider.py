@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import aws_cdk
 from aws_cdk import aws_iam, aws_lambda, aws_logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .handler_asset import handler_code
 
@@ -83,6 +83,7 @@ class OpenSearchPackageProvider(Construct):
         )
         self._domain_arns: set[str] = set()
         self._last_association: dict[str, OpenSearchPackageAssociation] = {}
+        self._associations: dict[tuple[str, str], OpenSearchPackageAssociation] = {}
 
         self.log_group = aws_logs.LogGroup(
             self, "LogGroup", retention=aws_logs.RetentionDays.ONE_MONTH
@@ -178,6 +179,18 @@ class OpenSearchPackageProvider(Construct):
         permission is not reachable that way.
         """
         resource.node.add_dependency(self.invoke_permission)
+
+    def register_association(
+        self, domain_key: str, package: IConstruct, association: OpenSearchPackageAssociation
+    ) -> None:
+        """Record ``association`` as the stack's association of ``package`` with a domain."""
+        self._associations.setdefault((domain_key, package.node.path), association)
+
+    def association_of(
+        self, domain_key: str, package: IConstruct
+    ) -> OpenSearchPackageAssociation | None:
+        """The stack's association of ``package`` with a domain, if any."""
+        return self._associations.get((domain_key, package.node.path))
 
     def chain_domain_operation(
         self, domain_key: str, association: OpenSearchPackageAssociation

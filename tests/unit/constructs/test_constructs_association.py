@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk
+from aws_cdk import assertions, aws_s3
 from construct_stacks import FullStack
 
+from cdk_opensearch_packages import OpenSearchPackage, PackageSource, PackageType
 from cdk_opensearch_packages.association import OpenSearchPackageAssociation
 
 
@@ -52,7 +55,7 @@ def test_plugin_association_with_prerequisites_and_key_store_role(full: FullStac
         "ServiceTimeout": "2700",
         "PackageID": get_att(full, full.plugin, "PackageID"),
         "DomainName": {"Ref": full.logical_id(full.domain)},
-        "PrerequisitePackageIDList": [get_att(full, full.license, "PackageID")],
+        "PrerequisitePackageIDList": [get_att(full, _license_on_domain(full), "PackageID")],
         "AssociationConfiguration": {
             "KeyStoreAccessOption": {
                 "KeyAccessRoleArn": get_att(full, full.key_store_role, "Arn"),
@@ -91,9 +94,20 @@ def test_domains_prop_associates_like_associate(full: FullStack) -> None:
     assert full.synonyms_on_logs.node.id == "Associationlogs-domain"
 
 
+def _license_on_domain(full: FullStack) -> OpenSearchPackageAssociation:
+    association = full.license.node.find_child("AssociationDomain")
+    assert isinstance(association, OpenSearchPackageAssociation)
+    return association
+
+
 def test_associations_on_one_domain_run_one_after_the_other(full: FullStack) -> None:
-    on_domain = full.resource(full.plugin_on_domain)["DependsOn"]
-    assert full.logical_id(full.synonyms_on_domain) in on_domain
+    # synonyms, then the plugin's license (made by the plugin's association), then the plugin.
+    license_on_domain = _license_on_domain(full)
+    assert full.logical_id(full.synonyms_on_domain) in full.resource(license_on_domain)["DependsOn"]
+    on_domain = full.resource(full.plugin_on_domain)
+    assert on_domain["Properties"]["PrerequisitePackageIDList"] == [
+        get_att(full, license_on_domain, "PackageID")
+    ]
     on_logs = full.resource(full.synonyms_on_logs)["DependsOn"]
     assert full.logical_id(full.imported_on_logs) in on_logs
     # The first association on each domain waits for no other association.
@@ -109,13 +123,50 @@ def test_associations_on_one_domain_run_one_after_the_other(full: FullStack) -> 
     assert full.logical_id(full.synonyms_on_domain) not in on_logs
 
 
-def test_prerequisite_packages_exist_before_the_association(full: FullStack) -> None:
-    """The GetAtt in PrerequisitePackageIDList orders the association (no redundant DependsOn)."""
+def test_prerequisites_are_associated_with_the_domain_first(full: FullStack) -> None:
+    """AWS: prerequisites "must be associated with the domain before" the plugin. The plugin's
+    PrerequisitePackageIDList reads them from their associations: that GetAtt orders the plugin
+    after them (no redundant DependsOn), and CloudFormation dissociates them after it."""
+    license_on_domain = _license_on_domain(full)
+    assert full.resource(license_on_domain)["Properties"] == {
+        "ServiceToken": service_token(full),
+        "ServiceTimeout": "3600",
+        "PackageID": get_att(full, full.license, "PackageID"),
+        "DomainName": {"Ref": full.logical_id(full.domain)},
+        "OspPackageVersion": get_att(full, full.license, "PackageVersion"),
+    }
     resource = full.resource(full.plugin_on_domain)
     assert resource["Properties"]["PrerequisitePackageIDList"] == [
-        get_att(full, full.license, "PackageID")
+        get_att(full, license_on_domain, "PackageID")
     ]
-    assert full.logical_id(full.license) not in resource.get("DependsOn", [])
+    assert full.logical_id(license_on_domain) not in resource.get("DependsOn", [])
+
+
+def test_a_prerequisite_association_already_in_the_stack_is_reused() -> None:
+    stack = aws_cdk.Stack(aws_cdk.App(), "Reuse")
+    bucket = aws_s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts")
+    license_package = OpenSearchPackage(
+        stack,
+        "License",
+        package_type=PackageType.PACKAGE_LICENSE,
+        source=PackageSource.from_bucket(bucket, "license.txt"),
+    )
+    plugin = OpenSearchPackage.from_package_id(stack, "Plugin", "F123456789")
+    first = license_package.associate("search-domain")
+
+    plugin.associate("search-domain", prerequisites=[license_package])  # reuses `first`
+    plugin.associate("logs-domain", prerequisites=[license_package])  # a new one on logs-domain
+
+    template = assertions.Template.from_stack(stack)
+    template.resource_count_is("Custom::OpenSearchPackageAssociation", 4)
+    found = template.find_resources(
+        "Custom::OpenSearchPackageAssociation",
+        {"Properties": {"PackageID": "F123456789", "DomainName": "search-domain"}},
+    )
+    (plugin_on_search,) = found.values()
+    assert plugin_on_search["Properties"]["PrerequisitePackageIDList"] == [
+        stack.resolve(first.package_id)
+    ]
 
 
 def test_domain_actions_scoped_to_the_associated_domains(full: FullStack) -> None:

@@ -139,19 +139,26 @@ def test_association_uses_the_looked_up_id_and_version(lookups: LookupStack) -> 
 
 def test_looked_up_prerequisites_are_listed_and_awaited(lookups: LookupStack) -> None:
     resource = lookups.resource(lookups.plugin_on_logs)
+    license_on_logs = lookups.license.node.find_child("Associationlogs-domain")
     assert resource["Properties"]["PrerequisitePackageIDList"] == [
-        lookups.get_att(lookups.license, "PackageID")
+        lookups.get_att(license_on_logs, "PackageID")
     ]
-    assert lookups.logical_id(lookups.license) not in resource["DependsOn"]  # the GetAtt orders it
+    # The GetAtt orders it: the license is associated first (no redundant DependsOn).
+    assert lookups.logical_id(license_on_logs) not in resource["DependsOn"]
+    assert lookups.resource(license_on_logs)["Properties"]["PackageID"] == lookups.get_att(
+        lookups.license, "PackageID"
+    )
     # Associations with one domain are chained.
-    assert lookups.logical_id(lookups.shared_on_logs) in resource["DependsOn"]
+    assert (
+        lookups.logical_id(lookups.shared_on_logs) in lookups.resource(license_on_logs)["DependsOn"]
+    )
 
 
 def test_no_package_is_ever_created_and_one_provider_serves_all(lookups: LookupStack) -> None:
     template = lookups.template
     template.resource_count_is("Custom::OpenSearchPackage", 0)
     template.resource_count_is("Custom::OpenSearchPackageLookup", 4)
-    template.resource_count_is("Custom::OpenSearchPackageAssociation", 2)
+    template.resource_count_is("Custom::OpenSearchPackageAssociation", 3)
     template.resource_count_is("AWS::Lambda::Function", 1)
     types = {
         child.cfn_resource_type

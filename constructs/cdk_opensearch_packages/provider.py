@@ -28,7 +28,6 @@ PACKAGE_ACTIONS = (
 DOMAIN_ACTIONS = ("es:AssociatePackage", "es:DissociatePackage", "es:ListPackagesForDomain")
 RULE_ACTIONS = (
     "events:DeleteRule",
-    "events:DescribeRule",
     "events:PutRule",
     "events:PutTargets",
     "events:RemoveTargets",

@@ -20,6 +20,7 @@ __all__ = [
     "describe_error",
     "describe_package",
     "domain_packages",
+    "domains_for_package",
     "error_code",
     "error_message",
     "failure_message",
@@ -201,3 +202,22 @@ def domain_packages(
         token = response.get("NextToken") or None
         if token is None:
             return
+
+
+def domains_for_package(client: OpenSearchServiceClient, package_id: str) -> list[tuple[str, str]]:
+    """Return ``(domain name, association status)`` of every domain ``ListDomainsForPackage``
+    lists for the package, following ``NextToken``."""
+    domains: list[tuple[str, str]] = []
+    token: str | None = None
+    while True:
+        if token is None:
+            response = client.list_domains_for_package(PackageID=package_id)
+        else:
+            response = client.list_domains_for_package(PackageID=package_id, NextToken=token)
+        for details in response.get("DomainPackageDetailsList", []):
+            domains.append(
+                (str(details.get("DomainName", "?")), str(details.get("DomainPackageStatus", "?")))
+            )
+        token = response.get("NextToken") or None
+        if token is None:
+            return domains

@@ -25,10 +25,12 @@ from .job import Job
 from .names import generated_package_name, is_package_id
 from .opensearch_api import (
     describe_package,
+    domains_for_package,
     error_code,
     error_message,
     failure_message,
     find_package_by_name,
+    is_transient,
     package_gone,
 )
 from .outcome import Done, Outcome, ResourceFailure
@@ -49,6 +51,9 @@ DELETION_STATUSES = frozenset({"DELETING", "DELETED", "DELETE_FAILED"})
 #: How long a package may be missing from DescribePackages right after it was created or
 #: updated (eventual consistency) before that means it was deleted.
 MISSING_GRACE_SECONDS = 30.0
+#: How long DeletePackage may conflict while no domain lists the package but as DISSOCIATING
+#: (the dissociation that CloudFormation just finished can take a moment to reach the package).
+DISSOCIATION_GRACE_SECONDS = 60.0
 #: A package of the requested (explicit) name is adopted as "made by this very request,
 #: delivered twice" only when it was created at most ServiceTimeout + this slack ago.
 ADOPTION_SLACK_SECONDS = 600
@@ -76,6 +81,18 @@ def package_data(details: PackageDetailsTypeDef) -> dict[str, str]:
 
 def _props(job: Job) -> PackageProps:
     return package_props(job.request.props, job.opensearch.meta.service_model)
+
+
+def _domains_using(job: Job, package_id: str) -> list[tuple[str, str]] | None:
+    """The domains ListDomainsForPackage lists for the package, with their association status;
+    ``None`` when it cannot be listed."""
+    try:
+        return domains_for_package(job.opensearch, package_id)
+    except ClientError as error:
+        if is_transient(error):
+            raise
+        logger.warning("ListDomainsForPackage of %s failed: %s", package_id, error_message(error))
+        return None
 
 
 class _Presence:
@@ -419,24 +436,48 @@ class PackageLifecycle:
             return None
         if status != "DELETING":
             try:
-                job.waiter.call(
-                    lambda: job.opensearch.delete_package(PackageID=package_id),
+                job.waiter.until(
+                    lambda: self._delete_attempt(job, package_id),
                     f"DeletePackage of {package_id}",
                 )
             except ClientError as error:
                 if package_gone(error):
                     logger.info("package %s does not exist: nothing to delete", package_id)
                     return Done(package_id)
-                if error_code(error) == "ConflictException":
-                    raise ResourceFailure(
-                        f"{error_message(error)} (DeletePackage of {package_id}: the package is "
-                        "still associated with a domain; dissociate it first, "
-                        "ListDomainsForPackage shows where it is used)"
-                    ) from error
                 raise
             logger.info("DeletePackage of %s accepted", package_id)
         job.state["phase"] = "gone"
         return None
+
+    @staticmethod
+    def _delete_attempt(job: Job, package_id: str) -> bool | NotYet:
+        """DeletePackage once. A conflict while the package is only leaving domains (its
+        dissociation just finished, or is finishing) is tried again, for at most
+        :data:`DISSOCIATION_GRACE_SECONDS`; a package a domain still uses fails at once."""
+        try:
+            job.opensearch.delete_package(PackageID=package_id)
+            return True
+        except ClientError as error:
+            if error_code(error) != "ConflictException":
+                raise
+            message = error_message(error)
+            domains = _domains_using(job, package_id)
+            using = [
+                f"{name} ({status})" for name, status in domains or () if status != "DISSOCIATING"
+            ]
+            if using or domains is None:
+                where = f"associated with {', '.join(using)}" if using else "associated"
+                raise ResourceFailure(
+                    f"{message} (DeletePackage of {package_id}: the package is still {where}; "
+                    "dissociate it first)"
+                ) from error
+            first = float(job.state.setdefault("delete_conflict_since", job.waiter.clock.now()))
+            if job.waiter.clock.now() - first >= DISSOCIATION_GRACE_SECONDS:
+                raise ResourceFailure(
+                    f"{message} (DeletePackage of {package_id}, although no domain lists it "
+                    f"for {int(DISSOCIATION_GRACE_SECONDS)} s)"
+                ) from error
+            return NotYet(f"leaving its domains: {message}")
 
     def _settle(self, job: Job) -> Outcome | None:
         package_id = str(job.state["package_id"])

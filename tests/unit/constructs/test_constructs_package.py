@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import aws_cdk
@@ -12,8 +13,14 @@ from construct_stacks import BUCKET_NAME, OBJECT_VERSION, FullStack
 
 import cdk_opensearch_packages
 from cdk_opensearch_packages import OpenSearchPackage, PackageSource, PackageType
-from cdk_opensearch_packages.provider import PACKAGE_ACTIONS, OpenSearchPackageProvider
+from cdk_opensearch_packages.provider import (
+    DOMAIN_ACTIONS,
+    PACKAGE_ACTIONS,
+    RULE_ACTIONS,
+    OpenSearchPackageProvider,
+)
 
+REPO = Path(__file__).resolve().parents[3]
 ASSETS_BUCKET = {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}
 
 
@@ -249,8 +256,36 @@ def test_package_actions_on_star_and_nothing_else_is_star(full: FullStack) -> No
 
 
 def test_rule_actions_on_the_prefix_only(full: FullStack) -> None:
-    for action in ("PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "DescribeRule"):
+    for action in ("PutRule", "PutTargets", "RemoveTargets", "DeleteRule"):
         assert resources_of(full, f"events:{action}") == [rule_arn(full.provider.rule_prefix)]
+
+
+def _operations_called_in_handler(service: str) -> set[str]:
+    """The operations of ``service`` whose boto3 method the handler's source calls (or passes
+    on, as ``functools.partial(client.method, ...)``)."""
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    session.set_config_variable("data_path", str(REPO / "lambda" / "models"))
+    model = session.get_service_model(service)
+    by_method = {xform_name(name): name for name in model.operation_names}
+    called: set[str] = set()
+    for source in (REPO / "lambda").rglob("*.py"):
+        for method in re.findall(r"\.([a-z][a-z_]+)\b", source.read_text(encoding="utf-8")):
+            if method in by_method:
+                called.add(by_method[method])
+    return called
+
+
+def test_the_granted_actions_are_the_calls_the_handler_makes() -> None:
+    """Least privilege both ways: every granted action is called somewhere in the handler, and
+    every call the handler makes is granted."""
+    granted_es = {a.removeprefix("es:") for a in (*PACKAGE_ACTIONS, *DOMAIN_ACTIONS)}
+    granted_events = {a.removeprefix("events:") for a in RULE_ACTIONS}
+
+    assert _operations_called_in_handler("opensearch") == granted_es
+    assert _operations_called_in_handler("events") == granted_events
 
 
 def test_get_object_on_the_exact_source_objects(full: FullStack) -> None:

@@ -9,10 +9,12 @@ from botocore.stub import Stubber
 
 from osp_handler.outcome import Done, Pending, ResourceFailure
 from osp_handler.package import PackageLifecycle
+from osp_handler.waiting import poll_interval
 
 from .handler_fakes import (
     START,
     FakeClock,
+    domain_package,
     expect_describe,
     expect_describe_error,
     load_event,
@@ -130,11 +132,7 @@ def test_a_validation_error_that_is_not_not_found_fails(
         PackageLifecycle().delete(make_job(event, opensearch, clock))
 
 
-def test_a_package_still_associated_fails_with_the_service_message_and_a_hint(
-    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
-) -> None:
-    event = load_event("package_delete")
-    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+def _expect_delete_conflict(stub: Stubber) -> None:
     stub.add_client_error(
         "delete_package",
         "ConflictException",
@@ -143,12 +141,88 @@ def test_a_package_still_associated_fails_with_the_service_message_and_a_hint(
         expected_params={"PackageID": PID},
     )
 
+
+def _expect_domains(stub: Stubber, *domains: tuple[str, str]) -> None:
+    stub.add_response(
+        "list_domains_for_package",
+        {
+            "DomainPackageDetailsList": [
+                domain_package(PID, status, domain=name) for name, status in domains
+            ]
+        },
+        {"PackageID": PID},
+    )
+
+
+def test_a_package_still_associated_fails_at_once_naming_the_domains(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("package_delete")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_delete_conflict(stub)
+    _expect_domains(stub, ("search-domain", "ACTIVE"), ("logs", "DISSOCIATING"))
+
     with pytest.raises(ResourceFailure) as failure:
         PackageLifecycle().delete(make_job(event, opensearch, clock))
 
-    assert str(failure.value).startswith(
+    assert str(failure.value) == (
         "Package is associated with domains (DeletePackage of F111111111: the package is still "
-        "associated with a domain; dissociate it first"
+        "associated with search-domain (ACTIVE); dissociate it first)"
+    )
+    assert clock.sleeps == []
+
+
+def test_a_package_just_leaving_its_domains_is_deleted_once_they_let_go(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("package_delete")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_delete_conflict(stub)
+    _expect_domains(stub, ("search-domain", "DISSOCIATING"))
+    _expect_delete_conflict(stub)
+    _expect_domains(stub)
+    _expect_delete(stub)
+    expect_describe(stub, PID, None)
+
+    outcome = PackageLifecycle().delete(make_job(event, opensearch, clock))
+
+    assert outcome == Done(PID)
+    assert len(clock.sleeps) == 2
+
+
+def test_a_conflict_no_domain_explains_fails_after_a_grace_period(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("package_delete")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    elapsed, attempts = 0.0, 1  # tried at 0 s, then after each pause until 60 s have passed
+    while elapsed < 60:
+        elapsed += poll_interval(elapsed)
+        attempts += 1
+    for _ in range(attempts):
+        _expect_delete_conflict(stub)
+        _expect_domains(stub)
+
+    with pytest.raises(ResourceFailure, match=r"although no domain lists it for 60 s"):
+        PackageLifecycle().delete(make_job(event, opensearch, clock))
+
+    assert 58 <= sum(clock.sleeps) <= 65
+
+
+def test_a_conflict_that_cannot_be_explained_fails_with_the_service_message(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    event = load_event("package_delete")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_delete_conflict(stub)
+    stub.add_client_error("list_domains_for_package", "AccessDeniedException", "not allowed", 403)
+
+    with pytest.raises(ResourceFailure) as failure:
+        PackageLifecycle().delete(make_job(event, opensearch, clock))
+
+    assert str(failure.value) == (
+        "Package is associated with domains (DeletePackage of F111111111: the package is still "
+        "associated; dissociate it first)"
     )
 
 

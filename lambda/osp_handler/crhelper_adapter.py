@@ -15,7 +15,8 @@ log formatter are crhelper's. Its request flow (``__call__``) is replaced, becau
   LogicalResourceId and RequestId, and the construct grants ``events.amazonaws.com`` once for
   ``rule/<prefix>*``. The rule and its target are removed on every ending path: done, failed,
   unexpected error and timeout.
-- crhelper's ``_timeout`` fires 0.5 s before the Lambda deadline; waits end
+- crhelper's ``_timeout`` fires 0.5 s before the Lambda deadline (here 3 s, time for
+  PutRule, PutTargets and the answer); waits end
   :data:`HANDOVER_MARGIN_SECONDS` earlier, so it fires only when one call outlives that margin
   (a slow answer, or botocore's backoff in a throttling storm). On a request's first invocation
   it then hands the request over to polling with the progress recorded so far and answers
@@ -46,6 +47,7 @@ from .job import Job, start_job
 from .names import placeholder_physical_id, polling_rule_name
 from .opensearch_api import error_code, failure_reason
 from .outcome import Outcome, Pending, ResourceFailure
+from .request_time import request_sent_at
 from .waiting import HANDOVER_MARGIN_SECONDS, Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOG_LEVEL",
     "POLL_SCHEDULE",
+    "REDELIVERY_AFTER_SECONDS",
     "RULE_PREFIX_VARIABLE",
     "STATE_KEY",
     "LambdaContext",
@@ -72,7 +75,11 @@ LOG_LEVEL = "INFO"
 #: EventBridge's limit on a target's constant input.
 MAX_TARGET_INPUT_CHARS = 8192
 _TARGET_ID = "1"
-_TIMEOUT_MARGIN_SECONDS = 0.5
+_TIMEOUT_MARGIN_SECONDS = 3.0
+#: A first invocation that starts this long after CloudFormation sent the request is a
+#: redelivery (Lambda retries after a minute at the earliest): an earlier delivery may have
+#: handed the request over to a polling rule that this one must remove when it ends.
+REDELIVERY_AFTER_SECONDS = 30.0
 _POLL_KEYS = ("CrHelperPoll", "CrHelperRule", "CrHelperPermission", "CrHelperData")
 _MAIN = "request flow"
 _TIMER = "timer"
@@ -153,6 +160,8 @@ class OspResource(CfnResource):
     _pending: dict[str, Any] | None
     #: who ends this invocation: the request flow or the timeout timer (see ``_claim``)
     _finisher: str | None
+    #: whether this first invocation is a redelivery (see ``REDELIVERY_AFTER_SECONDS``)
+    _redelivered: bool
 
     def __init__(
         self,
@@ -269,6 +278,12 @@ class OspResource(CfnResource):
         self._sent = False
         self._finisher = None
         self._polling_started = False
+        sent = request_sent_at(self._response_url)
+        self._redelivered = (
+            sent is not None
+            and "CrHelperPoll" not in event
+            and self._clock.now() - sent > REDELIVERY_AFTER_SECONDS
+        )
 
     def _log_setup(self, event: Mapping[str, Any], context: LambdaContext) -> None:
         """JSON logs (crhelper's formatter) with the request's ids on every line."""
@@ -418,8 +433,14 @@ class OspResource(CfnResource):
             )
 
     def _remove_polling(self) -> None:
-        """Remove the polling rule and its target (if any); never raises."""
-        if "CrHelperRule" not in self._event and not self._polling_started:
+        """Remove the polling rule and its target (if any); never raises.
+
+        A redelivered first invocation also removes the rule an earlier delivery of the same
+        request may have left (its timer hands over to polling just before Lambda stops it, and
+        Lambda then delivers the original event again, which knows nothing of the rule).
+        """
+        polling = "CrHelperRule" in self._event or self._polling_started
+        if not polling and not self._redelivered:
             return
         try:
             name = self._rule_name()

@@ -215,7 +215,7 @@ def test_done_in_the_first_invocation_answers_at_once_without_polling(
     }
     (timer,) = provider.timers.made
     assert timer.started and timer.cancelled
-    assert timer.seconds == pytest.approx(899.5)
+    assert timer.seconds == pytest.approx(897.0)
 
 
 def test_a_long_create_is_polled_to_completion_and_the_rule_removed(
@@ -674,3 +674,38 @@ def test_a_late_delete_still_deletes(
     stub.assert_no_pending_responses()
     (body,) = provider.bodies()
     assert body["Status"] == "SUCCESS"
+
+
+def test_a_redelivery_removes_the_rule_an_earlier_delivery_handed_over_to(
+    provider: Provider, stub: Stubber, events_stub: Stubber
+) -> None:
+    # The first delivery's timer handed the request over to a polling rule just before Lambda
+    # stopped it; Lambda delivers the original event (without the rule) two minutes later.
+    event = _event("package_create", provider.server)
+    event["ResponseURL"] = provider.server.url_signed_at(START - 120)
+    name = _generated_name(event)
+    _expect_create(stub, event)
+    expect_describe(stub, "F111", package("F111", "AVAILABLE", name=name, version="v1"))
+    _expect_polling_removal(events_stub, _rule_name(event))
+
+    provider.invoke(event)
+
+    (body,) = provider.bodies()
+    assert body["Status"] == "SUCCESS"
+    events_stub.assert_no_pending_responses()
+
+
+def test_a_first_delivery_makes_no_eventbridge_call(
+    provider: Provider, stub: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = _event("package_create", provider.server)
+    name = _generated_name(event)
+    _expect_create(stub, event)
+    expect_describe(stub, "F111", package("F111", "AVAILABLE", name=name, version="v1"))
+    wanted: list[str] = []
+    monkeypatch.setattr(provider.helper, "_events_factory", lambda: wanted.append("events"))
+
+    provider.invoke(event)
+
+    assert provider.bodies()[0]["Status"] == "SUCCESS"
+    assert wanted == []  # not even a client was made

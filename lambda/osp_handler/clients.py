@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from types_boto3_events.client import EventBridgeClient
     from types_boto3_opensearch.client import OpenSearchServiceClient
 
-__all__ = ["CLIENT_CONFIG", "events_client", "opensearch_client"]
+__all__ = ["CLIENT_CONFIG", "OPENSEARCH_CLIENT_CONFIG", "events_client", "opensearch_client"]
 
 #: Standard retry mode (throttling and 5xx retried with backoff; ``max_attempts`` counts the
 #: retries, so 11 attempts in all), moderate timeouts.
@@ -31,11 +31,21 @@ CLIENT_CONFIG = Config(
 )
 
 
+#: The OpenSearch Service client retries less (3 attempts in all): every call it makes runs
+#: inside a wait that retries throttling and 5xx answers itself until the resource's deadline,
+#: and botocore's standard mode counts the service's LimitExceededException (the per-Region
+#: package quota, which no retry cures) as throttling: 11 attempts would delay that failure by
+#: a minute or two of backoff.
+OPENSEARCH_CLIENT_CONFIG = CLIENT_CONFIG.merge(
+    Config(retries={"mode": "standard", "max_attempts": 2})
+)
+
+
 @functools.cache
 def opensearch_client() -> OpenSearchServiceClient:
     """Return the OpenSearch Service client of this container."""
     return boto3.client(
-        "opensearch", region_name=os.environ.get("AWS_REGION"), config=CLIENT_CONFIG
+        "opensearch", region_name=os.environ.get("AWS_REGION"), config=OPENSEARCH_CLIENT_CONFIG
     )
 
 

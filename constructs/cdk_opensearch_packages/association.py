@@ -184,7 +184,7 @@ def default_association_id(package: Construct, domain: aws_opensearchservice.IDo
 
 
 def _validate_domain_name(path: str, name: str) -> None:
-    if validation.is_unresolved(name) or _DOMAIN_NAME.match(name):
+    if validation.is_unresolved(name) or _DOMAIN_NAME.fullmatch(name):
         return
     raise validation.fail(
         path,

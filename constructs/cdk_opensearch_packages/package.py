@@ -254,7 +254,7 @@ class _LookedUpPackage(OpenSearchPackageBase):
 
 
 def _validate_lookup_name(path: str, name: str) -> None:
-    if validation.is_unresolved(name) or LOOKUP_NAME_PATTERN.match(name):
+    if validation.is_unresolved(name) or LOOKUP_NAME_PATTERN.fullmatch(name):
         return
     raise validation.fail(
         path,
@@ -430,6 +430,8 @@ class OpenSearchPackage(OpenSearchPackageBase):
         validation.validate_type_specific(
             path, "configuration", configuration, type_value, validation.ZIP_PLUGIN
         )
+        if configuration is not None:
+            validation.validate_license_filepath(path, configuration.license_filepath)
         validation.validate_type_specific(
             path,
             "encryption_key",

@@ -69,7 +69,7 @@ def validate_package_name(path: str, name: str | None) -> None:
     """``package_name``: 3 to 28 characters matching ``[a-z][a-z0-9-]+``."""
     if name is None or is_unresolved(name):
         return
-    if not PACKAGE_NAME_MIN <= len(name) <= PACKAGE_NAME_MAX or not PACKAGE_NAME_PATTERN.match(
+    if not PACKAGE_NAME_MIN <= len(name) <= PACKAGE_NAME_MAX or not PACKAGE_NAME_PATTERN.fullmatch(
         name
     ):
         raise fail(
@@ -98,6 +98,30 @@ def validate_description(path: str, description: str | None) -> None:
         )
 
 
+#: ``LicenseFilepath`` in the service model: relative segments of ``[a-zA-Z0-9_.-]``, no ``..``.
+LICENSE_FILEPATH_PATTERN = re.compile(r"(?!.*\.\.)[a-zA-Z0-9_.-]+(?:/[a-zA-Z0-9_.-]+)*")
+LICENSE_FILEPATH_MAX = 256
+
+
+def validate_license_filepath(path: str, license_filepath: str | None) -> None:
+    """``configuration.license_filepath``: the model's ``LicenseFilepath`` (a relative path of
+    ``[a-zA-Z0-9_.-]`` segments without ``..``, at most 256 characters)."""
+    if license_filepath is None or is_unresolved(license_filepath):
+        return
+    if len(license_filepath) > LICENSE_FILEPATH_MAX or not LICENSE_FILEPATH_PATTERN.fullmatch(
+        license_filepath
+    ):
+        raise fail(
+            path,
+            "configuration.license_filepath",
+            license_filepath,
+            f"it must be a relative path of at most {LICENSE_FILEPATH_MAX} characters whose "
+            "segments use only letters, digits, '_', '.' and '-', without '..'",
+            "Give the path of the license file inside the plugin zip, e.g. 'LICENSE.txt' or "
+            "'config/license.txt'",
+        )
+
+
 def validate_engine_version(path: str, package_type: str, engine_version: str | None) -> None:
     """``engine_version``: required for ZIP-PLUGIN, rejected otherwise, ``OpenSearch_X.Y`` form."""
     if package_type != ZIP_PLUGIN:
@@ -120,7 +144,7 @@ def validate_engine_version(path: str, package_type: str, engine_version: str | 
         )
     if is_unresolved(engine_version):
         return
-    if not ENGINE_VERSION_PATTERN.match(engine_version):
+    if not ENGINE_VERSION_PATTERN.fullmatch(engine_version):
         raise fail(
             path,
             "engine_version",
@@ -190,7 +214,7 @@ def validate_package_id(path: str, package_id: str) -> None:
     """An imported package id: ``F123``/``G123`` (older packages) or ``pkg-<hex>``."""
     if is_unresolved(package_id):
         return
-    if not PACKAGE_ID_PATTERN.match(package_id):
+    if not PACKAGE_ID_PATTERN.fullmatch(package_id):
         raise fail(
             path,
             "package_id",

@@ -45,14 +45,14 @@ def _digest(*parts: str) -> str:
 
 def is_package_id(value: str | None) -> bool:
     """Whether ``value`` is an OpenSearch Service package id."""
-    return value is not None and PACKAGE_ID_PATTERN.match(value) is not None
+    return value is not None and PACKAGE_ID_PATTERN.fullmatch(value) is not None
 
 
 def is_valid_package_name(name: str) -> bool:
     """Whether ``name`` is a package name the service accepts (3-28 chars, ``[a-z][a-z0-9-]+``)."""
     return (
         MIN_PACKAGE_NAME_LENGTH <= len(name) <= MAX_PACKAGE_NAME_LENGTH
-        and PACKAGE_NAME_PATTERN.match(name) is not None
+        and PACKAGE_NAME_PATTERN.fullmatch(name) is not None
     )
 
 
@@ -89,7 +89,7 @@ def parse_association_physical_id(value: str | None) -> tuple[str, str] | None:
     if not value or value.count(_ASSOCIATION_SEPARATOR) != 1:
         return None
     domain_name, package_id = value.split(_ASSOCIATION_SEPARATOR)
-    if DOMAIN_NAME_PATTERN.match(domain_name) is None or not is_package_id(package_id):
+    if DOMAIN_NAME_PATTERN.fullmatch(domain_name) is None or not is_package_id(package_id):
         return None
     return domain_name, package_id
 
@@ -103,7 +103,7 @@ def polling_rule_name(prefix: str, *, stack_id: str, logical_id: str, request_id
     :raises ValueError: when the prefix is invalid or leaves fewer than 8 characters for the hash.
     """
     room = MAX_RULE_NAME_LENGTH - len(prefix)
-    if not prefix or RULE_NAME_PATTERN.match(prefix) is None or room < _HASH_LENGTH:
+    if not prefix or RULE_NAME_PATTERN.fullmatch(prefix) is None or room < _HASH_LENGTH:
         raise ValueError(
             f"OSP_RULE_PREFIX {prefix!r} must be 1-{MAX_RULE_NAME_LENGTH - _HASH_LENGTH} "
             "characters of [.-_A-Za-z0-9]"

@@ -49,12 +49,14 @@ def plugin(stack: aws_cdk.Stack, **props: Any) -> OpenSearchPackage:
 
 def expect(prop: str, value: str, *fragments: str) -> str:
     """The pattern an error must match: path, property, the bad value, then rule and fix."""
-    pattern = rf"^Fresh/[\w/-]+: {re.escape(prop)}: .*{re.escape(value)}.* is invalid: "
+    shown = repr(value)[1:-1]  # as the message shows it (repr), e.g. a newline as \\n
+    pattern = rf"^Fresh/[\w/-]+: {re.escape(prop)}: .*{re.escape(shown)}.* is invalid: "
     return pattern + "".join(f"(?s:.*){re.escape(fragment)}" for fragment in fragments)
 
 
 @pytest.mark.parametrize(
-    "name", ["ab", "a" * 29, "Synonyms", "1synonyms", "syn_onyms", "syn onyms", "-synonyms"]
+    "name",
+    ["ab", "a" * 29, "Synonyms", "1synonyms", "syn_onyms", "syn onyms", "-synonyms", "synonyms\n"],
 )
 def test_fails_invalid_package_name(stack: aws_cdk.Stack, name: str) -> None:
     with pytest.raises(ValueError, match=expect("package_name", name, "[a-z][a-z0-9-]+", "Use")):
@@ -101,10 +103,42 @@ def test_fails_plugin_without_engine_version(stack: aws_cdk.Stack) -> None:
         plugin(stack, engine_version=None)
 
 
-@pytest.mark.parametrize("engine", ["OpenSearch 2.19", "opensearch_2.19", "OpenSearch_2", "2.19"])
+@pytest.mark.parametrize(
+    "engine", ["OpenSearch 2.19", "opensearch_2.19", "OpenSearch_2", "2.19", "OpenSearch_2.19\n"]
+)
 def test_fails_plugin_engine_version_pattern(stack: aws_cdk.Stack, engine: str) -> None:
     with pytest.raises(ValueError, match=expect("engine_version", engine, "OpenSearch_X.Y")):
         plugin(stack, engine_version=engine)
+
+
+@pytest.mark.parametrize(
+    "license_filepath", ["my license.txt", "../LICENSE.txt", "a/../b.txt", "/LICENSE", "x" * 257]
+)
+def test_fails_license_filepath_outside_the_model(
+    stack: aws_cdk.Stack, license_filepath: str
+) -> None:
+    configuration = PackageConfiguration(
+        license_requirement=RequirementLevel.REQUIRED,
+        configuration_requirement=RequirementLevel.NONE,
+        license_filepath=license_filepath,
+    )
+    with pytest.raises(
+        ValueError,
+        match=expect(
+            "configuration.license_filepath", license_filepath[:30], "relative path", "e.g."
+        ),
+    ):
+        plugin(stack, configuration=configuration)
+
+
+@pytest.mark.parametrize("license_filepath", ["LICENSE.txt", "config/license-2.txt", ".license"])
+def test_license_filepaths_in_the_model_pass(stack: aws_cdk.Stack, license_filepath: str) -> None:
+    configuration = PackageConfiguration(
+        license_requirement=RequirementLevel.REQUIRED,
+        configuration_requirement=RequirementLevel.NONE,
+        license_filepath=license_filepath,
+    )
+    assert plugin(stack, configuration=configuration).node.id == "Plugin"
 
 
 def test_engine_version_accepts_the_cdk_enum(stack: aws_cdk.Stack) -> None:

@@ -27,8 +27,9 @@ The schedules, as their sources have them:
   one DescribePackages per scheduled (cold) invocation, then RemoveTargets, RemovePermission,
   DeleteRule and the response; ``sleep_on_delete=120``: a delete sleeps 120 s before answering
   when the function has more than 135 s left, whatever the package does.
-- This provider (``docs/DESIGN.md``, "Handler waiting rules"): probes every
-  ``min(5, max(0.5, 0.1 * elapsed))`` s, hands over to a ``rate(1 minute)`` rule when less than
+- This provider (``docs/DESIGN.md``, "Handler waiting rules"; the constants and the interval
+  are imported from the handler's ``osp_handler.waiting``): probes every
+  ``min(5, max(0.5, 0.08 * elapsed))`` s, hands over to a ``rate(1 minute)`` rule when less than
   20 s of the invocation are left, polling invocations wait at most 50 s each; the rule is removed
   (2 calls) before the response.
 """
@@ -38,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from osp_handler.waiting import HANDOVER_MARGIN_SECONDS, POLL_WAIT_SECONDS, poll_interval
 
 __all__ = [
     "PROVIDER_QUERY_INTERVAL",
@@ -74,9 +77,9 @@ _TERRAFORM_FIRST_WAIT = 0.1
 CRHELPER_POLLING_MINUTES = 2
 CRHELPER_SLEEP_ON_DELETE = 120.0
 _CRHELPER_DELETE_MARGIN = 15.0
-#: This provider's waiting rules (docs/DESIGN.md).
-OURS_HANDOVER_MARGIN = 20.0
-OURS_POLL_WAIT = 50.0
+#: This provider's waiting rules: the handler's own (``lambda/osp_handler/waiting.py``).
+OURS_HANDOVER_MARGIN = HANDOVER_MARGIN_SECONDS
+OURS_POLL_WAIT = POLL_WAIT_SECONDS
 _SAFETY = 100_000
 
 
@@ -290,7 +293,7 @@ def crhelper_default(
 
 
 def _ours_interval(elapsed: float) -> float:
-    return min(5.0, max(0.5, 0.1 * elapsed))
+    return poll_interval(elapsed)
 
 
 def ours(

@@ -22,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (python bench/run.py): import as ``bench``
     _HERE = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-    for _path in (_HERE.parent / "constructs", _HERE.parent):
+    for _path in (_HERE.parent / "constructs", _HERE.parent / "lambda", _HERE.parent):
         if str(_path) not in sys.path:
             sys.path.insert(0, str(_path))
 

@@ -376,8 +376,9 @@ class PackageLifecycle:
                 return job.opensearch.update_package(**kwargs)
             except ClientError as error:
                 # A retry of a call whose first try was accepted (its answer was lost) finds the
-                # package busy with that very update: wait for it rather than fail.
-                if error_code(error) != "ConflictException":
+                # package busy with that very update: wait for it rather than fail. The error
+                # code such a retry meets is not documented, so the package's status decides.
+                if is_transient(error):
                     raise
                 current = describe_package(job.opensearch, package_id)
                 if current is None or current.get("PackageStatus") not in IN_PROGRESS_STATUSES:

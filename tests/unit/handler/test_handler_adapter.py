@@ -451,6 +451,8 @@ def test_a_failed_update_keeps_the_current_physical_id(
     expect_describe(stub, "F111111111", package("F111111111", "AVAILABLE", version="v1"))
     expect_history(stub, "F111111111")
     stub.add_client_error("update_package", "ValidationException", "Invalid S3 key", 400)
+    # Not a lost answer: the package is not busy with an update.
+    expect_describe(stub, "F111111111", package("F111111111", "AVAILABLE", version="v1"))
 
     provider.invoke(event)
 

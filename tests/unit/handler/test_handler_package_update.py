@@ -110,6 +110,31 @@ def test_a_retried_update_that_finds_its_first_try_accepted_waits_for_it(
     stub.assert_no_pending_responses()
 
 
+def test_whatever_code_the_retry_meets_the_package_status_decides(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """The code a retry of an accepted UpdatePackage meets is not documented: a busy package
+    means the first try went through, whatever the code says."""
+    event = load_event("package_update")
+    pid = "F111111111"
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v1"))
+    expect_history(stub, pid)
+    stub.add_client_error(
+        "update_package",
+        service_error_code="ValidationException",
+        service_message="Package is in COPYING state",
+        http_status_code=400,
+    )
+    expect_describe(stub, pid, package(pid, "COPYING", version="v1"))
+    expect_describe(stub, pid, package(pid, "AVAILABLE", version="v2"))
+
+    outcome = PackageLifecycle().update(make_job(event, opensearch, clock))
+
+    assert isinstance(outcome, Done)
+    assert outcome.data["PackageVersion"] == "v2"
+    stub.assert_no_pending_responses()
+
+
 def test_an_update_delivered_again_after_its_version_is_available_changes_nothing(
     opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
 ) -> None:

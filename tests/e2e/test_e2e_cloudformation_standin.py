@@ -176,6 +176,46 @@ def test_failed_create_rolls_back_with_the_failed_physical_id(fake_aws: LocalAws
     _assert_clean(fake_aws)
 
 
+@pytest.mark.parametrize(
+    ("props", "without_token", "problem"),
+    [
+        (
+            {"Name": {"Fn::GetAtt": ["Thing", "Missing"]}},
+            False,
+            "Vendor response doesn't contain Missing key",
+        ),
+        ({"Name": "tokenless"}, True, "ServiceToken is required"),
+    ],
+    ids=["unresolvable-getatt", "no-service-token"],
+)
+def test_a_create_never_sent_to_its_handler_needs_no_delete(
+    fake_aws: LocalAws, props: dict[str, Any], without_token: bool, problem: str
+) -> None:
+    stack = _name()
+    template = add_thing(fake_template(), "Dependent", **props)
+    if without_token:
+        del template["Resources"]["Dependent"]["Properties"]["ServiceToken"]
+
+    result = fake_aws.cloudformation.deploy_template(stack, template)
+
+    # CloudFormation never invoked the handler for it: the rollback sends it nothing and
+    # deletes everything else, the resources it depends on included.
+    assert result.status == "ROLLBACK_COMPLETE", result.describe()
+    assert problem in result.reason
+    (failure,) = result.failures()
+    assert (failure.logical_id, failure.status) == ("Dependent", "CREATE_FAILED")
+    assert _request_types(fake_aws, stack, "Dependent") == []
+    assert _request_types(fake_aws, stack, "Thing") == ["Create", "Delete"]
+    assert [e.status for e in result.events if e.logical_id == "Dependent"] == [
+        "CREATE_IN_PROGRESS",
+        "CREATE_FAILED",
+    ]
+    deleted = {e.logical_id for e in result.events if e.status == "DELETE_COMPLETE"}
+    assert {"Thing", "Handler", "HandlerRole", "HandlerPollPermission"} <= deleted
+    assert result.resources == {}
+    _assert_clean(fake_aws)
+
+
 def test_failed_update_rolls_back(fake_aws: LocalAws) -> None:
     stack = _name()
     before = add_thing(fake_template(), "Other", Name="other")

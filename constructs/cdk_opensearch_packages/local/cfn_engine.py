@@ -7,7 +7,8 @@ step is logged as a stack event (``CREATE_IN_PROGRESS``, ``UPDATE_COMPLETE``, ``
 
 - Create: a failure stops new work, lets the running operations finish and rolls back: every
   resource created is deleted (a custom resource whose create FAILED gets a ``Delete`` with the
-  physical id of its FAILED response) -> ``ROLLBACK_COMPLETE``.
+  physical id of its FAILED response; one whose Create was never sent, because its properties
+  could not be resolved or lack a valid ``ServiceToken``, gets none) -> ``ROLLBACK_COMPLETE``.
 - Update: resources whose resolved properties changed are updated (custom resources get
   ``Update`` with ``OldResourceProperties``); a new physical id (or a change of a
   replacement property of a modelled type) is a replacement, and the old physical resource is
@@ -553,8 +554,10 @@ class LocalCloudFormation:
         return self._result(operation)
 
     def _create_resource(self, run: _Run, plan: _Plan, logical_id: str) -> bool:
-        """Create one resource. A custom resource whose create failed is recorded for deletion
-        on rollback, with the physical id of its FAILED response."""
+        """Create one resource. A custom resource whose create request was sent and failed is
+        recorded for deletion on rollback, with the physical id of its FAILED response; one
+        that never got a request (its properties could not be resolved, or lack a valid
+        ``ServiceToken``) needs no Delete, as CloudFormation never invoked its provider."""
         operation = run.operation
         resource = plan.resources[logical_id]
         resource_type = str(resource["Type"])
@@ -563,9 +566,13 @@ class LocalCloudFormation:
         )
         provisioner = provisioner_for(resource_type, self.services)
         self._emit(operation, logical_id, resource_type, "", "CREATE_IN_PROGRESS")
-        props: dict[str, Any] = {}
         try:
             props = plan.intrinsics.resolve(resource.get("Properties", {}))
+        except Exception as error:
+            reason, _ = _failure(error)
+            self._emit(operation, logical_id, resource_type, "", "CREATE_FAILED", reason=reason)
+            return run.fail(reason)
+        try:
             result = provisioner.create(request, props)
         except Exception as error:
             reason, physical_id = _failure(error)
@@ -577,7 +584,8 @@ class LocalCloudFormation:
                 "CREATE_FAILED",
                 reason=reason,
             )
-            if is_custom_resource(resource_type):
+            invoked = not isinstance(error, ResourceFailed) or error.invoked
+            if is_custom_resource(resource_type) and invoked:
                 failed_state = _new_state(
                     logical_id, resource, Provisioned(physical_id or logical_id, {}), props
                 )

@@ -33,12 +33,17 @@ class ResourceFailed(Exception):
     :param reason: the status reason.
     :param physical_id: the physical id the failure carries (a custom resource's FAILED
         response): the rollback of a failed create deletes it.
+    :param invoked: whether the resource's provider was asked to act (a custom resource's
+        request was sent); a custom resource whose create failed before that gets no Delete.
     """
 
-    def __init__(self, reason: str, physical_id: str | None = None) -> None:
+    def __init__(
+        self, reason: str, physical_id: str | None = None, *, invoked: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.physical_id = physical_id
+        self.invoked = invoked
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ class CustomResourceProvisioner(Provisioner):
     ) -> Provisioned:
         token = props.get("ServiceToken")
         if not isinstance(token, str) or not token:
-            raise ResourceFailed("ServiceToken is required for a custom resource")
+            raise ResourceFailed("ServiceToken is required for a custom resource", invoked=False)
         timeout = _service_timeout(props)
         request_id = str(uuid.uuid4())
         listener = self.services.listener
@@ -334,9 +334,13 @@ def _service_timeout(props: Mapping[str, Any]) -> int:
     try:
         value = int(str(raw))
     except ValueError:
-        raise ResourceFailed(f"ServiceTimeout must be an integer, got {raw!r}") from None
+        raise ResourceFailed(
+            f"ServiceTimeout must be an integer, got {raw!r}", invoked=False
+        ) from None
     if not 1 <= value <= DEFAULT_SERVICE_TIMEOUT:
-        raise ResourceFailed(f"ServiceTimeout must be between 1 and 3600 seconds, got {value}")
+        raise ResourceFailed(
+            f"ServiceTimeout must be between 1 and 3600 seconds, got {value}", invoked=False
+        )
     return value
 
 

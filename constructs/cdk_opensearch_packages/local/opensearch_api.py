@@ -94,9 +94,13 @@ class CallRecord:
     :param duration: seconds spent answering (real time, injected latency included).
     :param status: the HTTP status answered, ``None`` when the connection was dropped.
     :param error_code: the AWS error code answered, ``None`` on success.
-    :param faults: the faults injected (``latency``, ``drop``, ``throttle``, ``server_error``).
+    :param faults: the faults injected (``latency``, ``drop``, ``throttle``, ``server_error``,
+        ``drop_after``, ``error_after``).
     :param request_id: the ``x-amzn-RequestId`` answered.
     :param params: the validated input, ``None`` when the request was not read that far.
+    :param lost_status: the HTTP status of the answer a ``drop_after`` or ``error_after`` fault
+        lost (the call was applied: 200 when it succeeded), else ``None``.
+    :param lost_error_code: the AWS error code of that lost answer (``None`` on success).
     """
 
     operation: str
@@ -108,9 +112,17 @@ class CallRecord:
     faults: tuple[str, ...]
     request_id: str
     params: dict[str, Any] | None
+    lost_status: int | None = None
+    lost_error_code: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        """Whether the service carried the call out successfully, even if its answer was lost
+        (``status == 200``, or ``lost_status == 200``)."""
+        return self.status == 200 or self.lost_status == 200
 
     def to_dict(self) -> dict[str, Any]:
-        """:return: JSON form (same keys)."""
+        """:return: JSON form (same keys, and ``applied``)."""
         return {
             "operation": self.operation,
             "t": self.t,
@@ -121,6 +133,9 @@ class CallRecord:
             "faults": list(self.faults),
             "request_id": self.request_id,
             "params": self.params,
+            "lost_status": self.lost_status,
+            "lost_error_code": self.lost_error_code,
+            "applied": self.applied,
         }
 
 
@@ -375,6 +390,29 @@ class LocalOpenSearchService:
 
     def _aws(self, request: Request, environ: WSGIEnvironment) -> Response:
         call = _Call(self.clock.monotonic(), self.clock.time())
+        status, error_code, response = self._answer(call, request, environ)
+        decision = call.decision
+        if decision.action == "drop_after":
+            self._log(call, None, None, lost=(status, error_code))
+            _drop(environ)
+        if decision.action == "error_after":
+            self._log(call, decision.status, "InternalException", lost=(status, error_code))
+            return _error_response(
+                decision.status,
+                "InternalException",
+                "Injected fault: an internal error occurred after the request was processed.",
+                call.request_id,
+            )
+        self._log(call, status, error_code)
+        return response
+
+    def _answer(
+        self, call: _Call, request: Request, environ: WSGIEnvironment
+    ) -> tuple[int, str | None, Response]:
+        """Route, fault, validate and run one AWS call.
+
+        :return: the HTTP status, the error code (``None`` on success) and the response.
+        """
         try:
             try:
                 endpoint, uri_params = self._url_map.bind_to_environ(environ).match()
@@ -409,26 +447,32 @@ class LocalOpenSearchService:
             operation_model = self._model.operation_model(call.operation)
             call.params = parse_input(operation_model, uri_params, request.args, body)
             result = self._store.handle(call.operation, call.params)
-            self._log(call, 200, None)
-            return _json_response(200, result, call.request_id)
+            return 200, None, _json_response(200, result, call.request_id)
         except ApiError as error:
             allowed = ERRORS_BY_OPERATION.get(call.operation)
             if allowed is not None and error.code not in allowed:
                 _LOG.error("emulator bug: %s answered %s", call.operation, error)
                 error = ApiError("InternalException", f"Emulator bug: {error}", 500)
             status = error.status or error_status(self._model, error.code)
-            self._log(call, status, error.code)
-            return _error_response(status, error.code, error.message, call.request_id)
+            response = _error_response(status, error.code, error.message, call.request_id)
+            return status, error.code, response
         except _ConnectionDropped:
             raise
         except Exception as error:
             _LOG.exception("%s failed", call.operation)
-            self._log(call, 500, "InternalException")
-            return _error_response(
+            response = _error_response(
                 500, "InternalException", f"Emulator error: {error}", call.request_id
             )
+            return 500, "InternalException", response
 
-    def _log(self, call: _Call, status: int | None, error_code: str | None) -> None:
+    def _log(
+        self,
+        call: _Call,
+        status: int | None,
+        error_code: str | None,
+        *,
+        lost: tuple[int, str | None] | None = None,
+    ) -> None:
         record = CallRecord(
             operation=call.operation,
             t=call.t,
@@ -439,6 +483,8 @@ class LocalOpenSearchService:
             faults=tuple(call.decision.names),
             request_id=call.request_id,
             params=call.params,
+            lost_status=None if lost is None else lost[0],
+            lost_error_code=None if lost is None else lost[1],
         )
         with self._calls_lock:
             self._calls.append(record)

@@ -3,25 +3,53 @@
 The rules mirror what the service rejects (ending in VALIDATION_FAILED with ErrorDetails):
 
 - ``TXT-DICTIONARY``: empty, not UTF-8, or starting with a byte order mark;
-- ``ZIP-PLUGIN``: not a zip archive, no ``plugin-descriptor.properties`` (at the root or one
-  folder down), or a descriptor without ``name`` or ``classname``;
+- ``ZIP-PLUGIN``: the synth-time rules of :mod:`cdk_opensearch_packages.file_checks_plugin`
+  (what OpenSearch's plugin installer and loader reject), every error of which fails the
+  package: a zip with ``plugin-descriptor.properties`` at its root (not one folder down),
+  declaring ``name``, ``description``, ``version``, ``java.version``, ``classname`` and an
+  ``opensearch.version`` (or ``dependencies``) that accepts the package's ``EngineVersion``, a
+  jar at the root holding the plugin class, and the ``LicenseFilepath`` of the package's
+  configuration inside the zip. The ErrorType is ``InvalidPluginArchive`` when there is no
+  readable descriptor at the root, else ``InvalidPluginDescriptor``; the ErrorMessage lists the
+  problems (without the synth-time checks' advice);
 - ``PACKAGE-LICENSE`` and ``PACKAGE-CONFIG``: empty.
 
 An accepted plugin yields its ``AvailablePluginProperties`` (name, description, version,
 class name and the uncompressed size of the archive).
+
+The plugin rules import nothing from ``aws_cdk``, so the emulation still starts without it.
 """
 
 from __future__ import annotations
 
 import io
+import lzma
+import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ContentVerdict", "inspect_content", "read_properties"]
+from cdk_opensearch_packages.file_checks_plugin import DESCRIPTOR, check_plugin_zip
+from cdk_opensearch_packages.file_checks_properties import parse_java_properties
+
+__all__ = ["ContentVerdict", "inspect_content"]
 
 _BOM = b"\xef\xbb\xbf"
-_DESCRIPTOR = "plugin-descriptor.properties"
+_FIX = " Fix: "
+# What reading a missing, damaged or unusual zip entry raises (as the synth-time checks catch).
+_ZIP_ERRORS = (
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -49,16 +77,25 @@ def _rejected(error_type: str, message: str) -> ContentVerdict:
     return ContentVerdict(error_type=error_type, error_message=message)
 
 
-def inspect_content(package_type: str, data: bytes) -> ContentVerdict:
+def inspect_content(
+    package_type: str,
+    data: bytes,
+    *,
+    engine_version: str | None = None,
+    license_filepath: str | None = None,
+) -> ContentVerdict:
     """Validate a package file as the service would.
 
     :param package_type: the API's PackageType.
     :param data: the file's bytes.
+    :param engine_version: the package's ``EngineVersion`` (a plugin must be built for it).
+    :param license_filepath: ``PackageConfiguration.LicenseFilepath`` of the version (a plugin
+        must hold that file).
     """
     if package_type == "TXT-DICTIONARY":
         return _dictionary(data)
     if package_type == "ZIP-PLUGIN":
-        return _plugin(data)
+        return _plugin(data, engine_version, license_filepath)
     if not data:
         return _rejected("EmptyFile", f"The {package_type} file is empty.")
     return ContentVerdict()
@@ -82,68 +119,50 @@ def _dictionary(data: bytes) -> ContentVerdict:
     return ContentVerdict()
 
 
-def read_properties(text: str) -> dict[str, str]:
-    """Parse a Java ``.properties`` file (``key=value`` / ``key: value``, ``#``/``!`` comments).
+def _plugin(
+    data: bytes, engine_version: str | None, license_filepath: str | None
+) -> ContentVerdict:
+    with tempfile.TemporaryDirectory(prefix="osp-plugin-") as directory:
+        path = str(Path(directory) / "plugin.zip")
+        Path(path).write_bytes(data)
+        findings = check_plugin_zip(
+            path, engine_version=engine_version, license_filepath=license_filepath
+        )
+    problems = [
+        _problem(finding.message, path) for finding in findings if finding.severity == "error"
+    ]
+    descriptor = _root_descriptor(data)
+    if problems or descriptor is None:
+        error_type = "InvalidPluginDescriptor" if descriptor is not None else "InvalidPluginArchive"
+        text = " ".join(problems) or f"There is no readable {DESCRIPTOR} at the root of the zip."
+        return _rejected(error_type, f"Plugin validation failed: {text}")
+    properties = parse_java_properties(descriptor).values
+    plugin: dict[str, Any] = {
+        "Name": properties["name"],
+        "Description": properties.get("description", ""),
+        "Version": properties.get("version", ""),
+        "ClassName": properties["classname"],
+        "UncompressedSizeInBytes": _uncompressed_size(data),
+    }
+    return ContentVerdict(plugin_properties=plugin)
 
-    :param text: the file's text.
-    :return: key -> value (continuation lines joined).
-    """
-    result: dict[str, str] = {}
-    pending = ""
-    for raw in text.splitlines():
-        line = pending + raw.strip() if pending else raw.strip()
-        pending = ""
-        if not line or line[0] in "#!":
-            continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = line[:-1]
-            continue
-        positions = [i for i in (line.find("="), line.find(":")) if i >= 0]
-        if positions:
-            cut = min(positions)
-            result[line[:cut].strip()] = line[cut + 1 :].strip()
-        else:
-            result[line] = ""
-    if pending:
-        result.setdefault(pending, "")
-    return result
+
+def _problem(message: str, path: str) -> str:
+    """A synth-time finding worded as the service would: no file path, no advice."""
+    if message.startswith(f"{path}: "):
+        message = message[len(path) + 2 :]
+    return message.split(_FIX, 1)[0].strip()
 
 
-def _plugin(data: bytes) -> ContentVerdict:
+def _root_descriptor(data: bytes) -> bytes | None:
+    """The bytes of ``plugin-descriptor.properties`` at the root of the zip, if readable."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError):
-        return _rejected("InvalidPluginArchive", "The plugin package is not a zip archive.")
-    with archive:
-        infos = archive.infolist()
-        descriptors = [
-            info
-            for info in infos
-            if info.filename.rsplit("/", 1)[-1] == _DESCRIPTOR
-            and info.filename.strip("/").count("/") <= 1
-        ]
-        if not descriptors:
-            return _rejected(
-                "InvalidPluginArchive",
-                f"The plugin archive has no {_DESCRIPTOR} (at its root or one folder down).",
-            )
-        descriptor = min(descriptors, key=lambda info: info.filename.count("/"))
-        try:
-            text = archive.read(descriptor).decode("utf-8")
-        except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as error:
-            return _rejected("InvalidPluginArchive", f"Cannot read {_DESCRIPTOR}: {error}")
-        properties = read_properties(text)
-        missing = [key for key in ("name", "classname") if not properties.get(key)]
-        if missing:
-            return _rejected(
-                "InvalidPluginDescriptor",
-                f"{_DESCRIPTOR} does not define {' and '.join(missing)}.",
-            )
-        plugin: dict[str, Any] = {
-            "Name": properties["name"],
-            "Description": properties.get("description", ""),
-            "Version": properties.get("version", ""),
-            "ClassName": properties["classname"],
-            "UncompressedSizeInBytes": sum(info.file_size for info in infos),
-        }
-        return ContentVerdict(plugin_properties=plugin)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.read(DESCRIPTOR)
+    except _ZIP_ERRORS:
+        return None
+
+
+def _uncompressed_size(data: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(info.file_size for info in archive.infolist())

@@ -8,7 +8,8 @@ so that botocore raises the modelled exception class (``client.exceptions.Confli
 server refuses to answer anything else (it would be an emulator bug, reported as an
 InternalException). Two codes are deliberately not in the model's error list for their operation
 (:data:`UNMODELLED_ERRORS`); both are error shapes the service declares, so botocore still raises
-the modelled class.
+the modelled class. :data:`UNVERIFIED_ERRORS` lists the answers whose code is a guess (the
+documentation names the rule, not the error), to check against AWS when an account is at hand.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "ERRORS_BY_OPERATION",
     "FAULT_ERROR_CODES",
     "UNMODELLED_ERRORS",
+    "UNVERIFIED_ERRORS",
     "ApiError",
     "conflict",
     "not_found",
@@ -89,6 +91,26 @@ UNMODELLED_ERRORS: Final = MappingProxyType(
         ("AssociatePackage", "LimitExceededException"): (
             "the per-domain limit of 20 packages: the service's quota error; botocore's "
             "standard retry mode treats this code as throttling and retries it"
+        ),
+    }
+)
+
+#: (operation, code) pairs answered in a situation whose error code has not been checked
+#: against AWS, with the situation. The rules themselves come from the documentation.
+UNVERIFIED_ERRORS: Final = MappingProxyType(
+    {
+        ("AssociatePackage", "ValidationException"): (
+            "a PrerequisitePackageIDList entry that is not ACTIVE on the domain (the API "
+            "reference: prerequisites 'must be associated with the domain before the package "
+            "can be associated'; the code AWS answers with is not documented)"
+        ),
+        ("DissociatePackage", "ConflictException"): (
+            "dissociating a package that is a prerequisite of another package still associated "
+            "with the domain (the rule follows from the one above; the code is a guess)"
+        ),
+        ("DescribePackages", "ResourceNotFoundException"): (
+            "a PackageID filter none of whose ids exists (undocumented: tools handle an empty "
+            "list, ResourceNotFoundException and ValidationException alike)"
         ),
     }
 )

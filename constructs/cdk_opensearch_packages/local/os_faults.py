@@ -1,16 +1,29 @@
 """Seeded fault injection for the local OpenSearch packages API.
 
-Four kinds of fault, each with a probability, optionally limited to named operations and to a
-number of injections:
+Six kinds of fault, each with a probability, optionally limited to named operations and to a
+number of injections. Three refuse the request before it is applied (it changes nothing):
 
-- ``latency``: sleep ``latency_seconds`` before answering (combines with the others);
 - ``drop``: close the connection without any HTTP response (botocore retries it);
 - ``throttle``: HTTP 429 ``ThrottlingException`` (botocore retries it);
 - ``server_error``: HTTP 500 or 503 ``InternalException`` (botocore retries it).
 
+Two apply the request, then lose its answer, as AWS does when a connection is reset or a front
+end fails after the work is done. botocore retries the same call, which then meets the state the
+first one made (a CreatePackage retried after its lost answer gets
+``ResourceAlreadyExistsException``):
+
+- ``drop_after``: apply the call, then close the connection without any HTTP response;
+- ``error_after``: apply the call, then answer HTTP 500 ``InternalException``.
+
+And one combines with any of them:
+
+- ``latency``: sleep ``latency_seconds`` before answering.
+
 A request draws from one :class:`random.Random` seeded at construction, so the same sequence of
-calls meets the same faults. Faults are decided before the request is read, so a faulted call
-never changes state.
+calls meets the same faults. Every fault is decided when the request arrives (before it is
+read): at most one of the five refusing or answer-losing kinds per request, drawn in
+:data:`FAULT_KINDS` order, and a kind whose probability is 0 draws nothing (adding a kind leaves
+the draws of the others unchanged).
 """
 
 from __future__ import annotations
@@ -19,14 +32,28 @@ import random
 import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultConfig", "FaultDecision", "FaultInjector"]
+__all__ = [
+    "AFTER_KINDS",
+    "BEFORE_KINDS",
+    "FAULT_KINDS",
+    "Fault",
+    "FaultConfig",
+    "FaultDecision",
+    "FaultInjector",
+    "FaultKind",
+    "FaultValue",
+]
 
-FaultKind = Literal["drop", "throttle", "server_error"]
+FaultKind = Literal["drop", "throttle", "server_error", "drop_after", "error_after"]
 
 #: The fault names, in the order they are drawn for a request.
-FAULT_KINDS: Final = ("latency", "drop", "throttle", "server_error")
+FAULT_KINDS: Final = ("latency", "drop", "throttle", "server_error", "drop_after", "error_after")
+#: The faults that refuse a request before it is applied.
+BEFORE_KINDS: Final[tuple[FaultKind, ...]] = ("drop", "throttle", "server_error")
+#: The faults that apply a request, then lose its answer.
+AFTER_KINDS: Final[tuple[FaultKind, ...]] = ("drop_after", "error_after")
 
 
 @dataclass(frozen=True)
@@ -83,14 +110,20 @@ class Fault:
         return cls(probability=float(value))
 
 
+#: What a fault can be given as: a probability, a JSON object or a :class:`Fault`.
+FaultValue: TypeAlias = float | Mapping[str, Any] | Fault
+
+
 @dataclass(frozen=True)
 class FaultConfig:
     """The faults in force.
 
     :param latency: requests that sleep ``latency_seconds`` before answering.
-    :param drop: requests whose connection is closed without a response.
-    :param throttle: requests answered 429 ThrottlingException.
-    :param server_error: requests answered 500/503 InternalException.
+    :param drop: requests whose connection is closed without a response (not applied).
+    :param throttle: requests answered 429 ThrottlingException (not applied).
+    :param server_error: requests answered 500/503 InternalException (not applied).
+    :param drop_after: requests applied, then their connection closed without a response.
+    :param error_after: requests applied, then answered 500 InternalException.
     :param latency_seconds: the injected delay.
     :param server_error_statuses: the statuses a server error picks from (seeded).
     """
@@ -99,6 +132,8 @@ class FaultConfig:
     drop: Fault = field(default_factory=Fault)
     throttle: Fault = field(default_factory=Fault)
     server_error: Fault = field(default_factory=Fault)
+    drop_after: Fault = field(default_factory=Fault)
+    error_after: Fault = field(default_factory=Fault)
     latency_seconds: float = 0.5
     server_error_statuses: tuple[int, ...] = (500, 503)
 
@@ -129,10 +164,12 @@ class FaultConfig:
     def updated(
         self,
         *,
-        latency: float | Mapping[str, Any] | Fault | None = None,
-        drop: float | Mapping[str, Any] | Fault | None = None,
-        throttle: float | Mapping[str, Any] | Fault | None = None,
-        server_error: float | Mapping[str, Any] | Fault | None = None,
+        latency: FaultValue | None = None,
+        drop: FaultValue | None = None,
+        throttle: FaultValue | None = None,
+        server_error: FaultValue | None = None,
+        drop_after: FaultValue | None = None,
+        error_after: FaultValue | None = None,
         latency_seconds: float | None = None,
         server_error_statuses: Iterable[int] | None = None,
         operations: Iterable[str] | None = None,
@@ -144,28 +181,29 @@ class FaultConfig:
         :param drop: idem.
         :param throttle: idem.
         :param server_error: idem.
+        :param drop_after: idem.
+        :param error_after: idem.
         :param latency_seconds: the injected delay; ``None`` keeps it.
         :param server_error_statuses: idem.
         :param operations: applies to the faults given here as bare probabilities.
         :param count: idem.
         """
-        changes: dict[str, Any] = {}
         given = {
             "latency": latency,
             "drop": drop,
             "throttle": throttle,
             "server_error": server_error,
+            "drop_after": drop_after,
+            "error_after": error_after,
         }
+        limited = None if operations is None else frozenset(operations)
+        changes: dict[str, Any] = {}
         for kind, value in given.items():
             if value is None:
                 continue
             parsed = Fault.parse(value)
             if not isinstance(value, Fault | Mapping):
-                parsed = replace(
-                    parsed,
-                    operations=None if operations is None else frozenset(operations),
-                    count=count,
-                )
+                parsed = replace(parsed, operations=limited, count=count)
             changes[kind] = parsed
         if latency_seconds is not None:
             changes["latency_seconds"] = float(latency_seconds)
@@ -181,20 +219,19 @@ class FaultConfig:
             ``server_error_statuses``, ``operations`` and ``count`` (for bare probabilities).
         :param base: the configuration to update. Default: - no faults.
         """
-        known = {*FAULT_KINDS, "latency_seconds", "server_error_statuses", "operations", "count"}
+        known = {*FAULT_KINDS, *_SETTINGS}
         unknown = sorted(set(data) - known - {"seed"})
         if unknown:
             raise ValueError(f"unknown fault setting(s) {unknown}; known: {sorted(known)}")
-        return (base or cls()).updated(
-            latency=data.get("latency"),
-            drop=data.get("drop"),
-            throttle=data.get("throttle"),
-            server_error=data.get("server_error"),
-            latency_seconds=data.get("latency_seconds"),
-            server_error_statuses=data.get("server_error_statuses"),
-            operations=data.get("operations"),
-            count=data.get("count"),
-        )
+        return (base or cls()).updated(**_keywords(data))
+
+
+_SETTINGS: Final = ("latency_seconds", "server_error_statuses", "operations", "count")
+
+
+def _keywords(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :meth:`FaultConfig.updated` found in a JSON mapping."""
+    return {name: data.get(name) for name in (*FAULT_KINDS, *_SETTINGS)}
 
 
 @dataclass(frozen=True)
@@ -202,8 +239,10 @@ class FaultDecision:
     """What happens to one request.
 
     :param delay: seconds to sleep before answering (0: none).
-    :param action: ``drop``, ``throttle``, ``server_error`` or ``None`` (answer normally).
-    :param status: the HTTP status of a ``server_error``.
+    :param action: ``drop``, ``throttle``, ``server_error`` (the request is not applied),
+        ``drop_after``, ``error_after`` (it is applied, then its answer is lost) or ``None``
+        (answer normally).
+    :param status: the HTTP status of a ``throttle``, ``server_error`` or ``error_after``.
     """
 
     delay: float = 0.0
@@ -215,6 +254,16 @@ class FaultDecision:
         """:return: the faults applied, e.g. ``["latency", "throttle"]``."""
         applied = ["latency"] if self.delay > 0 else []
         return [*applied, self.action] if self.action else applied
+
+    @property
+    def refuses(self) -> bool:
+        """:return: whether the request is refused before it is applied."""
+        return self.action in BEFORE_KINDS
+
+    @property
+    def loses_answer(self) -> bool:
+        """:return: whether the request is applied and its answer then lost."""
+        return self.action in AFTER_KINDS
 
 
 class FaultInjector:
@@ -248,13 +297,20 @@ class FaultInjector:
         with self._lock:
             return self._config
 
+    def used(self) -> dict[str, int]:
+        """:return: how many times each fault was injected since it was last set (or reset)."""
+        with self._lock:
+            return dict(self._used)
+
     def set(
         self,
         *,
-        latency: float | Mapping[str, Any] | Fault | None = None,
-        drop: float | Mapping[str, Any] | Fault | None = None,
-        throttle: float | Mapping[str, Any] | Fault | None = None,
-        server_error: float | Mapping[str, Any] | Fault | None = None,
+        latency: FaultValue | None = None,
+        drop: FaultValue | None = None,
+        throttle: FaultValue | None = None,
+        server_error: FaultValue | None = None,
+        drop_after: FaultValue | None = None,
+        error_after: FaultValue | None = None,
         latency_seconds: float | None = None,
         server_error_statuses: Iterable[int] | None = None,
         operations: Iterable[str] | None = None,
@@ -263,12 +319,16 @@ class FaultInjector:
     ) -> FaultConfig:
         """Change some faults now (the others stay); a changed fault's count starts again.
 
-        ``emulator.faults.set(throttle=0.3, operations=["DescribePackages"])``.
+        ``emulator.faults.set(throttle=0.3, operations=["DescribePackages"])``;
+        ``emulator.faults.set(drop_after=1.0, operations=["CreatePackage"], count=1)`` (the
+        next CreatePackage creates the package, and its caller never hears of it).
 
         :param latency: a probability, ``{"probability", "operations", "count"}`` or a Fault.
         :param drop: idem.
         :param throttle: idem.
         :param server_error: idem.
+        :param drop_after: idem.
+        :param error_after: idem.
         :param latency_seconds: the injected delay.
         :param server_error_statuses: 5xx statuses a server error picks from.
         :param operations: limits the faults given here as bare probabilities.
@@ -276,12 +336,17 @@ class FaultInjector:
         :param seed: re-seed the random draws.
         :return: the new configuration.
         """
+        given = {
+            "latency": latency,
+            "drop": drop,
+            "throttle": throttle,
+            "server_error": server_error,
+            "drop_after": drop_after,
+            "error_after": error_after,
+        }
         with self._lock:
             updated = self._config.updated(
-                latency=latency,
-                drop=drop,
-                throttle=throttle,
-                server_error=server_error,
+                **given,
                 latency_seconds=latency_seconds,
                 server_error_statuses=server_error_statuses,
                 operations=operations,
@@ -289,12 +354,7 @@ class FaultInjector:
             )
             self._check_operations(updated)
             self._config = updated
-            for kind, value in (
-                ("latency", latency),
-                ("drop", drop),
-                ("throttle", throttle),
-                ("server_error", server_error),
-            ):
+            for kind, value in given.items():
                 if value is not None:
                     self._used.pop(kind, None)
             if seed is not None:
@@ -311,20 +371,11 @@ class FaultInjector:
                 raise ValueError(f"fault {kind!r} names unknown operation(s) {unknown}")
 
     def set_from_mapping(self, data: Mapping[str, Any]) -> FaultConfig:
-        """:meth:`set` from the JSON form (see :meth:`FaultConfig.from_mapping`)."""
+        """:meth:`set` from the JSON form (see :meth:`FaultConfig.from_mapping`), e.g.
+        ``{"error_after": {"probability": 1, "operations": ["UpdatePackage"], "count": 1}}``."""
         FaultConfig.from_mapping(data, self.config)  # validates before anything changes
         seed = data.get("seed")
-        return self.set(
-            latency=data.get("latency"),
-            drop=data.get("drop"),
-            throttle=data.get("throttle"),
-            server_error=data.get("server_error"),
-            latency_seconds=data.get("latency_seconds"),
-            server_error_statuses=data.get("server_error_statuses"),
-            operations=data.get("operations"),
-            count=data.get("count"),
-            seed=None if seed is None else int(seed),
-        )
+        return self.set(**_keywords(data), seed=None if seed is None else int(seed))
 
     def clear(self) -> None:
         """No faults from now on."""
@@ -347,14 +398,15 @@ class FaultInjector:
         with self._lock:
             config = self._config
             delay = config.latency_seconds if self._hits("latency", config, operation) else 0.0
-            kinds: tuple[FaultKind, ...] = ("drop", "throttle", "server_error")
-            for kind in kinds:
+            for kind in (*BEFORE_KINDS, *AFTER_KINDS):
                 if self._hits(kind, config, operation):
                     status = 0
                     if kind == "server_error":
                         status = self._random.choice(config.server_error_statuses)
                     elif kind == "throttle":
                         status = 429
+                    elif kind == "error_after":
+                        status = 500
                     return FaultDecision(delay=delay, action=kind, status=status)
             return FaultDecision(delay=delay)
 

@@ -5,9 +5,10 @@ read from their modelled locations (URI labels, querystring, JSON body) and vali
 the input shape: required members, types, enums, patterns, lengths and ranges. botocore's own
 ``ParamValidator`` checks neither patterns nor maxima nor enums, so this walk does it all.
 
-Patterns are applied with :func:`re.search`, as Smithy's ``@pattern`` is not implicitly anchored
-(the model's ``[a-z][a-z0-9\\-]+`` for names therefore accepts ``"My-name"``; the service's own
-stricter name rules live in :mod:`.os_state`).
+Patterns must match the whole value (:func:`re.fullmatch`), as AWS's request validation
+matches them (Java's ``String.matches``), although Smithy's ``@pattern`` is not implicitly
+anchored: a role ARN with a junk prefix is refused. Unlike :func:`re.search` with a pattern
+ending in ``$``, ``re.fullmatch`` also refuses a trailing newline (``"OpenSearch_2.19\\n"``).
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ def _walk_string(shape: Shape, value: Any, path: str, problems: list[str]) -> No
             _violation(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
         )
     pattern = shape.metadata.get("pattern")
-    if pattern and _compiled(str(pattern)).search(value) is None:
+    if pattern and _compiled(str(pattern)).fullmatch(value) is None:
         problems.append(
             _violation(value, path, f"Member must satisfy regular expression pattern: {pattern}")
         )

@@ -24,14 +24,22 @@ Rules that mirror the service (beyond what the model says):
   ResourceNotFoundException and ValidationException alike). Filter values may use ``*``/``?``;
 - ``MaxResults`` below 1 is a ValidationException (the model has no minimum); default page 100;
 - AssociatePackage needs an AVAILABLE package, an existing domain and existing prerequisite
-  ids; a domain runs one package operation at a time (ConflictException "Another package
-  operation is in progress..."); re-associating the version the domain already runs ACTIVE is
-  ConflictException "Package is already in desired state"; a newer version re-runs ASSOCIATING;
+  ids, each ACTIVE on that domain (else ValidationException naming the prerequisite and the
+  domain: AWS documents that prerequisites "must be associated with the domain before the
+  package can be associated"); a domain runs one package operation at a time
+  (ConflictException "Another package operation is in progress..."); re-associating the
+  version the domain already runs ACTIVE is ConflictException "Package is already in desired
+  state"; a newer version re-runs ASSOCIATING;
   ZIP-PLUGIN on a domain of another engine version ends in ASSOCIATION_FAILED; at most
   ``domain_package_quota`` (20) packages per domain (LimitExceededException);
 - DissociatePackage ends the association (transition to ``DISSOCIATED``) or, after
   :meth:`PackageStore.mark_in_use`, in DISSOCIATION_FAILED (once per mark). A failed association
-  may be dissociated (or associated again).
+  may be dissociated (or associated again). A package that is a prerequisite of another package
+  associated with the domain (in any status but DISSOCIATING) cannot be dissociated from it:
+  ConflictException naming the dependent package.
+
+The error codes of the two prerequisite rules are not verified against AWS; they are listed in
+:data:`.os_errors.UNVERIFIED_ERRORS` with the other answers the emulation guesses.
 """
 
 from __future__ import annotations
@@ -67,7 +75,8 @@ DEFAULT_ENGINE_VERSION: Final = "OpenSearch_2.19"
 MAX_PACKAGE_NAME_LENGTH: Final = 28
 _DEFAULT_PAGE: Final = 100
 _NAME = re.compile(r"[a-z][a-z0-9\-]+")
-_ENGINE = re.compile(r"^Elasticsearch_[0-9]{1}\.[0-9]{1,2}$|^OpenSearch_[0-9]{1,2}\.[0-9]{1,2}$")
+# The model's EngineVersion pattern, matched against the whole value (re.fullmatch).
+_ENGINE = re.compile(r"Elasticsearch_[0-9]\.[0-9]{1,2}|OpenSearch_[0-9]{1,2}\.[0-9]{1,2}")
 _UPDATABLE: Final = frozenset({"AVAILABLE", "COPY_FAILED", "VALIDATION_FAILED"})
 _DOMAIN_BUSY: Final = frozenset({"ASSOCIATING", "DISSOCIATING"})
 
@@ -418,12 +427,23 @@ class PackageStore:
                 "type ZIP-PLUGIN."
             )
 
-    def _copy(self, package_type: str, source: dict[str, str]) -> _Copy:
+    def _copy(
+        self,
+        package_type: str,
+        source: dict[str, str],
+        engine_version: str | None,
+        configuration: dict[str, Any] | None,
+    ) -> _Copy:
         try:
             data = self._reader.read(source["S3BucketName"], source["S3Key"])
         except SourceError as error:
             return _Copy({"ErrorType": error.error_type, "ErrorMessage": error.message}, None, None)
-        verdict = inspect_content(package_type, data)
+        verdict = inspect_content(
+            package_type,
+            data,
+            engine_version=engine_version,
+            license_filepath=(configuration or {}).get("LicenseFilepath"),
+        )
         return _Copy(None, verdict.error_details, verdict.plugin_properties)
 
     def _start_pipeline(
@@ -477,7 +497,12 @@ class PackageStore:
         with self._lock:
             self._advance()
             self._check_create(name)
-        copy = self._copy(package_type, params["PackageSource"])
+        copy = self._copy(
+            package_type,
+            params["PackageSource"],
+            params.get("EngineVersion"),
+            params.get("PackageConfiguration"),
+        )
         with self._lock:
             self._advance()
             self._check_create(name)
@@ -524,17 +549,17 @@ class PackageStore:
         package_id = params["PackageID"]
         with self._lock:
             self._advance()
-            package_type = self._check_update(package_id, params).package_type
-        copy = self._copy(package_type, params["PackageSource"])
+            package = self._check_update(package_id, params)
+            configuration = _configuration_of_update(package, params)
+            package_type, engine_version = package.package_type, package.engine_version
+        copy = self._copy(package_type, params["PackageSource"], engine_version, configuration)
         with self._lock:
             self._advance()
             package = self._check_update(package_id, params)
             started = self._clock.monotonic()
             now = self._wall(started)
             label = f"v{len(package.history) + 1}"
-            configuration = params.get("PackageConfiguration")
-            if configuration is None and package.available is not None:
-                configuration = package.available.configuration
+            configuration = _configuration_of_update(package, params)
             version = _Version(label, now, params.get("CommitMessage"), configuration)
             if "PackageDescription" in params:
                 package.description = params["PackageDescription"]
@@ -698,6 +723,7 @@ class PackageStore:
             for prerequisite in prerequisites:
                 if prerequisite not in self._packages:
                     raise not_found(f"Prerequisite package {prerequisite} not found.")
+            self._check_prerequisites_active(domain_name, package_id, prerequisites)
             available = package.available
             if package.status != "AVAILABLE" or available is None:
                 raise conflict(
@@ -760,6 +786,32 @@ class PackageStore:
             )
             return {"DomainPackageDetails": self._association_details(association)}
 
+    def _check_prerequisites_active(
+        self, domain_name: str, package_id: str, prerequisites: list[str]
+    ) -> None:
+        """Refuse (ValidationException) prerequisites that are not ACTIVE on the domain: they
+        "must be associated with the domain before the package can be associated"."""
+        for prerequisite in prerequisites:
+            association = self._associations.get((domain_name, prerequisite))
+            if association is None or association.status != "ACTIVE":
+                state = "not associated" if association is None else association.status
+                raise validation_error(
+                    f"Prerequisite package {prerequisite} of package {package_id} is {state} on "
+                    f"domain {domain_name}: associate it with the domain (ACTIVE) before the "
+                    "package."
+                )
+
+    def _dependents(self, domain_name: str, package_id: str) -> list[str]:
+        """The packages associated with the domain (in any status but DISSOCIATING) that list
+        ``package_id`` among their prerequisites."""
+        return sorted(
+            association.package_id
+            for (domain, _), association in self._associations.items()
+            if domain == domain_name
+            and association.status != "DISSOCIATING"
+            and package_id in association.prerequisites
+        )
+
     def dissociate_package(self, params: dict[str, Any]) -> dict[str, Any]:
         """DissociatePackage."""
         package_id = params["PackageID"]
@@ -770,6 +822,13 @@ class PackageStore:
             association = self._associations.get((domain_name, package_id))
             if association is None:
                 raise not_found(f"Package {package_id} is not associated with {domain_name}.")
+            dependents = self._dependents(domain_name, package_id)
+            if dependents:
+                raise conflict(
+                    f"Package {package_id} is a prerequisite of package(s) "
+                    f"{', '.join(dependents)} associated with domain {domain_name}; dissociate "
+                    f"{'them' if len(dependents) > 1 else 'it'} first."
+                )
             self._refuse_if_busy(domain_name)
             package = self._packages.get(package_id)
             package_type = package.package_type if package else "TXT-DICTIONARY"
@@ -846,7 +905,7 @@ class PackageStore:
         """
         if not 3 <= len(name) <= 28 or not _NAME.fullmatch(name):
             raise ValueError(f"invalid domain name {name!r}: 3-28 chars of [a-z][a-z0-9-]+")
-        if not _ENGINE.search(engine_version):
+        if not _ENGINE.fullmatch(engine_version):
             raise ValueError(
                 f"invalid engine version {engine_version!r}: OpenSearch_X.Y or Elasticsearch_X.Y"
             )
@@ -944,6 +1003,15 @@ class PackageStore:
             self._issued.clear()
             self._timeline = self._initial_timeline
             self._ids = random.Random(f"package-ids-{self._seed}")
+
+
+def _configuration_of_update(package: _Package, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The PackageConfiguration of the version an UpdatePackage makes: the given one, else the
+    available version's."""
+    configuration = params.get("PackageConfiguration")
+    if configuration is None and package.available is not None:
+        configuration = package.available.configuration
+    return configuration
 
 
 def _paginate(items: list[T], params: dict[str, Any], key: str) -> tuple[list[T], str | None]:

@@ -22,18 +22,39 @@ def unique_name(prefix: str = "pkg") -> str:
     return f"{prefix}-{next(_names)}"
 
 
-def plugin_zip(descriptor: str | None = None, extra: bytes = b"class bytes") -> bytes:
-    """A plugin archive; ``descriptor=None`` writes a valid one, ``""`` writes none."""
+#: A descriptor the synth-time checks (and so the emulation) accept for OpenSearch 2.19.
+DESCRIPTOR = (
+    "name=analysis-demo\ndescription=Demo analysis plugin\nversion=1.2.3\n"
+    "java.version=21\nclassname=org.example.DemoPlugin\nopensearch.version=2.19.0\n"
+)
+
+
+def plugin_zip(
+    descriptor: str | None = None,
+    extra: bytes = b"",
+    *,
+    folder: str = "",
+    class_entry: str = "org/example/DemoPlugin.class",
+) -> bytes:
+    """A plugin archive: its descriptor, ``license.txt`` and ``demo.jar`` holding the plugin
+    class (plus ``extra`` bytes in the jar).
+
+    :param descriptor: the descriptor's text; ``None`` writes :data:`DESCRIPTOR`, ``""`` none.
+    :param folder: a folder every entry is put under (``"hello/"``: the wrong layout).
+    :param class_entry: the class file the jar holds.
+    """
     if descriptor is None:
-        descriptor = (
-            "name=analysis-demo\ndescription=Demo analysis plugin\nversion=1.2.3\n"
-            "classname=org.example.DemoPlugin\nopensearch.version=2.19.0\n"
-        )
+        descriptor = DESCRIPTOR
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+        archive.writestr(class_entry, b"\xca\xfe\xba\xbe" + extra)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         if descriptor:
-            archive.writestr("plugin-descriptor.properties", descriptor)
-        archive.writestr("demo.jar", extra)
+            archive.writestr(f"{folder}plugin-descriptor.properties", descriptor)
+        archive.writestr(f"{folder}license.txt", "Apache License 2.0\n")
+        archive.writestr(f"{folder}demo.jar", jar.getvalue())
     return buffer.getvalue()
 
 

@@ -191,6 +191,8 @@ def test_prerequisites_must_exist_and_are_listed(
             PackageID=plugin, DomainName=domain, PrerequisitePackageIDList=["F111"]
         )
     assert "F111" in error_code(excinfo)[2]
+    client.associate_package(PackageID=license_id, DomainName=domain)
+    clock.advance(PHASE)
     details = client.associate_package(
         PackageID=plugin,
         DomainName=domain,
@@ -203,6 +205,98 @@ def test_prerequisites_must_exist_and_are_listed(
     }
     with pytest.raises(client.exceptions.ConflictException):
         client.delete_package(PackageID=license_id)
+
+
+def test_a_prerequisite_must_be_active_on_the_domain_first(
+    client: Any, clock: ManualClock, put: Put, domain: str, service: LocalOpenSearchService
+) -> None:
+    service.register_domain("other")
+    license_id = create_available(client, clock, put(b"license"), package_type="PACKAGE-LICENSE")
+    plugin = create_available(
+        client, clock, put(plugin_zip()), package_type="ZIP-PLUGIN", EngineVersion="OpenSearch_2.19"
+    )
+
+    def associate_plugin() -> dict[str, Any]:
+        return dict(
+            client.associate_package(
+                PackageID=plugin, DomainName=domain, PrerequisitePackageIDList=[license_id]
+            )["DomainPackageDetails"]
+        )
+
+    # Not associated with this domain (only with another one), then still ASSOCIATING.
+    client.associate_package(PackageID=license_id, DomainName="other")
+    clock.advance(PHASE)
+    with pytest.raises(client.exceptions.ValidationException) as excinfo:
+        associate_plugin()
+    code, status, message = error_code(excinfo)
+    assert (code, status) == ("ValidationException", 400)
+    assert f"Prerequisite package {license_id} of package {plugin}" in message
+    assert f"not associated on domain {domain}" in message
+    client.associate_package(PackageID=license_id, DomainName=domain)
+    with pytest.raises(client.exceptions.ValidationException) as excinfo:
+        associate_plugin()
+    message = error_code(excinfo)[2]
+    assert f"{license_id} of package {plugin} is ASSOCIATING on domain {domain}" in message
+    clock.advance(PHASE)
+    assert associate_plugin()["DomainPackageStatus"] == "ASSOCIATING"
+    clock.advance(5 * PHASE)
+    assert domain_packages(client, domain)[plugin]["DomainPackageStatus"] == "ACTIVE"
+    # A refused call changed nothing: two associations made on this domain, in order.
+    moves = [
+        (t.package_id, t.to_status)
+        for t in service.transitions()
+        if t.kind == "association" and t.domain_name == domain
+    ]
+    assert moves == [
+        (license_id, "ASSOCIATING"),
+        (license_id, "ACTIVE"),
+        (plugin, "ASSOCIATING"),
+        (plugin, "ACTIVE"),
+    ]
+
+
+@pytest.mark.parametrize("dependent_status", ["ACTIVE", "ASSOCIATION_FAILED"])
+def test_a_prerequisite_of_an_associated_package_cannot_be_dissociated(
+    client: Any,
+    clock: ManualClock,
+    put: Put,
+    service: LocalOpenSearchService,
+    dependent_status: str,
+) -> None:
+    # A plugin built for another engine ends ASSOCIATION_FAILED: it still lists its license.
+    engine = "OpenSearch_2.19" if dependent_status == "ACTIVE" else "OpenSearch_1.3"
+    domain = unique_name("dom")
+    service.register_domain(domain, engine)
+    license_id = create_available(client, clock, put(b"license"), package_type="PACKAGE-LICENSE")
+    plugin = create_available(
+        client, clock, put(plugin_zip()), package_type="ZIP-PLUGIN", EngineVersion="OpenSearch_2.19"
+    )
+    client.associate_package(PackageID=license_id, DomainName=domain)
+    clock.advance(PHASE)
+    client.associate_package(
+        PackageID=plugin, DomainName=domain, PrerequisitePackageIDList=[license_id]
+    )
+    clock.advance(5 * PHASE)
+    assert domain_packages(client, domain)[plugin]["DomainPackageStatus"] == dependent_status
+
+    with pytest.raises(client.exceptions.ConflictException) as excinfo:
+        client.dissociate_package(PackageID=license_id, DomainName=domain)
+    code, status, message = error_code(excinfo)
+    assert (code, status) == ("ConflictException", 409)
+    assert f"Package {license_id} is a prerequisite of package(s) {plugin}" in message
+    assert domain in message
+    assert domain_packages(client, domain)[license_id]["DomainPackageStatus"] == "ACTIVE"
+
+    # Once the dependent package is DISSOCIATING, the domain is busy with it (another
+    # conflict); once it is gone, the prerequisite can leave.
+    client.dissociate_package(PackageID=plugin, DomainName=domain)
+    with pytest.raises(client.exceptions.ConflictException) as excinfo:
+        client.dissociate_package(PackageID=license_id, DomainName=domain)
+    assert "in progress" in error_code(excinfo)[2]
+    clock.advance(5 * PHASE)
+    client.dissociate_package(PackageID=license_id, DomainName=domain)
+    clock.advance(PHASE)
+    assert domain_packages(client, domain) == {}
 
 
 def test_an_index_using_the_package_makes_dissociation_fail_once(

@@ -15,6 +15,7 @@ from cdk_opensearch_packages.local.os_errors import (
     ERRORS_BY_OPERATION,
     FAULT_ERROR_CODES,
     UNMODELLED_ERRORS,
+    UNVERIFIED_ERRORS,
     ApiError,
 )
 from cdk_opensearch_packages.local.os_model import (
@@ -59,6 +60,16 @@ def test_unmodelled_errors_are_declared_error_shapes_of_the_service() -> None:
     assert "ThrottlingException" in THROTTLING_CODES
     assert sorted(FAULT_ERROR_CODES) == ["InternalException", "ThrottlingException"]
     assert all("InternalException" in modelled_errors(op) for op in SERVED_OPERATIONS)
+
+
+def test_the_guessed_error_codes_are_listed_and_answerable() -> None:
+    assert {
+        ("AssociatePackage", "ValidationException"),
+        ("DissociatePackage", "ConflictException"),
+    } <= set(UNVERIFIED_ERRORS)
+    for (operation, code), situation in UNVERIFIED_ERRORS.items():
+        assert code in ERRORS_BY_OPERATION[operation], (operation, code)
+        assert situation
 
 
 @pytest.mark.parametrize(
@@ -196,3 +207,89 @@ def test_an_error_an_operation_may_not_answer_becomes_an_internal_error(
         500,
         "InternalException",
     )
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "member"),
+    [
+        ("CreatePackage", {"PackageName": "My-name"}, "packageName"),
+        ("CreatePackage", {"EngineVersion": "OpenSearch_2.19\n"}, "engineVersion"),
+        ("CreatePackage", {"EngineVersion": "xOpenSearch_2.19"}, "engineVersion"),
+        ("UpdatePackage", {"PackageID": "F123456789\n"}, "packageID"),
+        (
+            "AssociatePackage",
+            {
+                "AssociationConfiguration": {
+                    "KeyStoreAccessOption": {
+                        "KeyAccessRoleArn": "junk:arn:aws:iam::123456789012:role/keys",
+                        "KeyStoreAccessEnabled": True,
+                    }
+                }
+            },
+            "associationConfiguration.keyStoreAccessOption.keyAccessRoleArn",
+        ),
+    ],
+)
+def test_patterns_must_match_the_whole_value(
+    operation: str, params: dict[str, Any], member: str
+) -> None:
+    base: dict[str, Any] = {
+        "CreatePackage": {
+            "PackageName": "good-name",
+            "PackageType": "ZIP-PLUGIN",
+            "PackageSource": {"S3BucketName": "bucket", "S3Key": "key"},
+            "EngineVersion": "OpenSearch_2.19",
+        },
+        "UpdatePackage": {
+            "PackageID": "F123456789",
+            "PackageSource": {"S3BucketName": "bucket", "S3Key": "key"},
+        },
+        "AssociatePackage": {"PackageID": "F123456789", "DomainName": "search"},
+    }[operation]
+    shape = MODEL.operation_model(operation).input_shape
+    assert validate_shape(shape, base) == []
+    (problem,) = validate_shape(shape, {**base, **params})
+    assert f"at '{member}' failed to satisfy constraint: Member must satisfy regular " in problem
+
+
+def test_an_anchored_pattern_refuses_a_trailing_newline_over_http(
+    service: LocalOpenSearchService, raw_client: Any
+) -> None:
+    with pytest.raises(raw_client.exceptions.ValidationException) as excinfo:
+        raw_client.create_package(
+            PackageName="plugin",
+            PackageType="ZIP-PLUGIN",
+            PackageSource={"S3BucketName": "bucket", "S3Key": "plugin.zip"},
+            EngineVersion="OpenSearch_2.19\n",
+        )
+    response = excinfo.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "'engineVersion' failed to satisfy constraint" in response["Error"]["Message"]
+    arn = "arn:aws:iam::123456789012:role/keys"
+    for refused in (f"junk{arn}", f"{arn}\n"):
+        with pytest.raises(raw_client.exceptions.ValidationException) as excinfo:
+            raw_client.associate_package(
+                PackageID="F123456789",
+                DomainName="search",
+                AssociationConfiguration={
+                    "KeyStoreAccessOption": {
+                        "KeyAccessRoleArn": refused,
+                        "KeyStoreAccessEnabled": True,
+                    }
+                },
+            )
+        assert "keyAccessRoleArn" in excinfo.value.response["Error"]["Message"]
+    # The same call with a valid ARN passes validation and reaches the service's rules.
+    with pytest.raises(raw_client.exceptions.ResourceNotFoundException):
+        raw_client.associate_package(
+            PackageID="F123456789",
+            DomainName="search",
+            AssociationConfiguration={
+                "KeyStoreAccessOption": {"KeyAccessRoleArn": arn, "KeyStoreAccessEnabled": True}
+            },
+        )
+    with pytest.raises(ValueError, match="invalid engine version"):
+        service.register_domain("search", "OpenSearch_2.19\n")
+    with pytest.raises(ValueError, match="invalid engine version"):
+        service.register_domain("search", "v-OpenSearch_2.19")
+    service.register_domain("search", "Elasticsearch_7.10")

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from local_api_helpers import (
     BUCKET,
+    DESCRIPTOR,
     PHASE,
     create_available,
     describe,
@@ -105,7 +106,24 @@ def test_missing_source_ends_in_copy_failed(
         ("TXT-DICTIONARY", b"\xef\xbb\xbfa, b\n", "InvalidDictionary", "byte order mark"),
         ("ZIP-PLUGIN", b"not a zip", "InvalidPluginArchive", "not a zip"),
         ("ZIP-PLUGIN", plugin_zip(""), "InvalidPluginArchive", "plugin-descriptor.properties"),
-        ("ZIP-PLUGIN", plugin_zip("version=1\n"), "InvalidPluginDescriptor", "name and classname"),
+        (
+            "ZIP-PLUGIN",
+            plugin_zip("version=1\n"),
+            "InvalidPluginDescriptor",
+            "lacks the required property 'name'",
+        ),
+        (
+            "ZIP-PLUGIN",
+            plugin_zip(DESCRIPTOR.replace("2.19.0", "2.17.1")),
+            "InvalidPluginDescriptor",
+            "the package's engine version is OpenSearch_2.19",
+        ),
+        (
+            "ZIP-PLUGIN",
+            plugin_zip(folder="analysis-demo/"),
+            "InvalidPluginArchive",
+            "not at the root of the zip",
+        ),
         ("PACKAGE-LICENSE", b"", "EmptyFile", "empty"),
         ("PACKAGE-CONFIG", b"", "EmptyFile", "empty"),
     ],
@@ -205,8 +223,9 @@ def test_encryption_without_a_key_is_fine_for_a_dictionary(client: Any, put: Put
     ("name", "fragment"),
     [
         ("a" * 29, "28 characters"),
-        ("Upper-case", "Invalid package name"),
-        ("bad_underscore", "Invalid package name"),
+        # The model's pattern, matched against the whole name, refuses these first.
+        ("Upper-case", "at 'packageName' failed to satisfy constraint: Member must satisfy"),
+        ("bad_underscore", "at 'packageName' failed to satisfy constraint: Member must satisfy"),
         ("x", "greater than or equal to 3"),
     ],
 )
@@ -261,8 +280,13 @@ def test_quota_of_25_packages(client: Any, put: Put, service: LocalOpenSearchSer
 
 def test_describe_filters(client: Any, clock: ManualClock, put: Put) -> None:
     dictionary = create_available(client, clock, put(b"a, b"))
+    built_for_2_11 = plugin_zip(DESCRIPTOR.replace("2.19.0", "2.11.0"))
     plugin = create_available(
-        client, clock, put(plugin_zip()), package_type="ZIP-PLUGIN", EngineVersion="OpenSearch_2.11"
+        client,
+        clock,
+        put(built_for_2_11),
+        package_type="ZIP-PLUGIN",
+        EngineVersion="OpenSearch_2.11",
     )
     copying = client.create_package(
         PackageName=unique_name("lic"), PackageType="PACKAGE-LICENSE", PackageSource=put(b"l")

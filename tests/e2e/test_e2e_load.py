@@ -33,7 +33,7 @@ from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly
 from cdk_opensearch_packages.local.opensearch_api import Timeline
 
 PACKAGES = 25  # the service's packages-per-Region quota (the local API enforces it too)
-ASSOCIATED = 5  # chained on one domain: each waits for the previous one
+ASSOCIATED = 3  # chained on one domain: each waits for the previous one
 DOMAIN = "load"
 #: EventBridge's default quota of rules per event bus.
 RULES_PER_BUS = 300

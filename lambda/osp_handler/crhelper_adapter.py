@@ -330,8 +330,10 @@ class OspResource(CfnResource):
     def _set_timeout(self) -> None:
         if self._context is None:
             return
-        seconds = self._context.get_remaining_time_in_millis() / 1000.0 - _TIMEOUT_MARGIN_SECONDS
-        self._timer = self._timer_factory(max(0.0, seconds), self._timeout)
+        remaining = self._context.get_remaining_time_in_millis() / 1000.0
+        # 3 s, or an eighth of a short invocation (at least crhelper's 0.5 s).
+        margin = min(_TIMEOUT_MARGIN_SECONDS, max(0.5, remaining / 8))
+        self._timer = self._timer_factory(max(0.0, remaining - margin), self._timeout)
         self._timer.start()
 
     def _claim(self, finisher: str) -> bool:
@@ -344,21 +346,33 @@ class OspResource(CfnResource):
             return True
 
     def _timeout(self) -> None:
-        """Just before Lambda stops the invocation: hand over to polling (a first invocation
-        whose job started), else answer FAILED and stop the polling (see the module doc)."""
+        """Just before Lambda stops the invocation. A first invocation never answers: it hands
+        over to polling when its job started, and Lambda delivers the timed-out event again in
+        any case (a FAILED answer would let CloudFormation roll back before that redelivery
+        makes the package: an orphan). A polling invocation answers FAILED and stops the
+        polling (see the module doc)."""
         if not self._claim(_TIMER):
             return  # the request flow is already ending the invocation
         job = self._job
-        if job is not None and not self._polling_event():
+        if not self._polling_event():
+            if job is None:
+                logger.warning(
+                    "the invocation is about to time out before the request started: Lambda "
+                    "delivers this event again"
+                )
+                return
             try:
                 self._setup_polling(dict(job.state))
                 logger.warning(
                     "the invocation is about to time out during a call: the request continues "
                     "by polling (Lambda also delivers this event again)"
                 )
-                return
             except Exception as error:
-                logger.error("could not hand over to polling: %s", failure_reason(error))
+                logger.error(
+                    "could not hand over to polling (%s): Lambda delivers this event again",
+                    failure_reason(error),
+                )
+            return
         logger.error("the invocation is about to time out: answering FAILED")
         self._remove_polling()
         self._send(

@@ -711,3 +711,25 @@ def test_a_first_delivery_makes_no_eventbridge_call(
 
     assert provider.bodies()[0]["Status"] == "SUCCESS"
     assert wanted == []  # not even a client was made
+
+
+def test_a_first_invocation_timing_out_before_its_request_started_answers_nothing(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda delivers the timed-out event again: a FAILED answer now would let CloudFormation
+    roll back before that redelivery creates the package (an orphan)."""
+    event = _event("package_create", provider.server)
+
+    def stalled_start() -> Any:
+        provider.timers.made[-1].fire()  # the deadline comes before the first call
+        raise TimeoutError("stopped by Lambda")
+
+    monkeypatch.setattr(provider.helper, "_opensearch_factory", stalled_start)
+    made: list[str] = []
+    monkeypatch.setattr(provider.helper, "_events_factory", lambda: made.append("events"))
+
+    provider.invoke(event)
+
+    assert provider.bodies() == []
+    assert made == []  # no polling rule either: the redelivery starts the request afresh
+    assert "Lambda delivers this event again" in provider.logs.getvalue()

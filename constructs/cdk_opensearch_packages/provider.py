@@ -32,7 +32,27 @@ RULE_ACTIONS = (
     "events:PutTargets",
     "events:RemoveTargets",
 )
-KMS_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
+#: Using a package encryption key (and reading a source object encrypted with it).
+KMS_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
+#: OpenSearch Service creates a grant on the key on the caller's behalf; the handler never
+#: calls CreateGrant itself, so it is allowed only for AWS resources
+#: (``kms:GrantIsForAWSResource``).
+KMS_GRANT_ACTIONS = ("kms:CreateGrant",)
+KMS_ACTIONS = (*KMS_GRANT_ACTIONS, *KMS_KEY_ACTIONS)
+
+
+def kms_statements(resources: list[str]) -> list[aws_iam.PolicyStatement]:
+    """The statements that let the provider encrypt packages with the keys ``resources``."""
+    return [
+        aws_iam.PolicyStatement(actions=list(KMS_KEY_ACTIONS), resources=resources),
+        aws_iam.PolicyStatement(
+            actions=list(KMS_GRANT_ACTIONS),
+            resources=resources,
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]
+
+
 _MINIMIZE_POLICIES = "@aws-cdk/aws-iam:minimizePolicies"
 
 
@@ -156,9 +176,8 @@ class OpenSearchPackageProvider(Construct):
 
     def grant_key(self, key_arn: str) -> None:
         """Allow the handler (and the service on its behalf) to encrypt packages with a key."""
-        self.role.add_to_principal_policy(
-            aws_iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[key_arn])
-        )
+        for statement in kms_statements([key_arn]):
+            self.role.add_to_principal_policy(statement)
 
     def grant_pass_role(self, role_arn: str) -> None:
         """Allow the handler to pass a role to OpenSearch Service (key-store access)."""

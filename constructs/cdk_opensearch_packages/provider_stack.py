@@ -45,7 +45,7 @@ from aws_cdk import aws_iam, aws_lambda, aws_ssm
 from constructs import Construct
 
 from .handler_asset import HandlerBundle, stage_handler_bundle
-from .provider import DOMAIN_ACTIONS, KMS_ACTIONS, PROVIDER_ID, OpenSearchPackageProvider
+from .provider import DOMAIN_ACTIONS, PROVIDER_ID, OpenSearchPackageProvider, kms_statements
 
 __all__ = [
     "CODE_FILE_PREFIX",
@@ -262,9 +262,7 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
             "KmsKeysPolicy",
             role,
             self.allowed_kms_key_arns,
-            aws_iam.PolicyStatement(
-                actions=list(KMS_ACTIONS), resources=self.allowed_kms_key_arns.value_as_list
-            ),
+            *kms_statements(self.allowed_kms_key_arns.value_as_list),
         )
         _conditional_policy(
             self,
@@ -405,9 +403,9 @@ def _conditional_policy(
     id: str,
     role: aws_iam.IRole,
     parameter: aws_cdk.CfnParameter,
-    statement: aws_iam.PolicyStatement,
+    *statements: aws_iam.PolicyStatement,
 ) -> aws_iam.Policy:
-    """A policy of ``role`` holding ``statement``, left out when ``parameter`` is empty."""
+    """A policy of ``role`` holding ``statements``, left out when ``parameter`` is empty."""
     condition = aws_cdk.CfnCondition(
         stack,
         f"Has{parameter.node.id}",
@@ -415,7 +413,7 @@ def _conditional_policy(
             aws_cdk.Fn.condition_equals(aws_cdk.Fn.join("", parameter.value_as_list), "")
         ),
     )
-    policy = aws_iam.Policy(stack, id, roles=[role], statements=[statement])
+    policy = aws_iam.Policy(stack, id, roles=[role], statements=list(statements))
     resource = policy.node.default_child
     assert isinstance(resource, aws_iam.CfnPolicy)
     resource.cfn_options.condition = condition

@@ -318,6 +318,10 @@ def test_kms_actions_on_the_encryption_key_only(full: FullStack) -> None:
     key_arn = {"Fn::GetAtt": [full.logical_id(full.key), "Arn"]}
     for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"):
         assert resources_of(full, action) == [key_arn]
+    (grant,) = [s for s in provider_statements(full) if "kms:CreateGrant" in as_list(s["Action"])]
+    # The handler never calls CreateGrant: only OpenSearch Service may, on its behalf.
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert as_list(grant["Action"]) == ["kms:CreateGrant"]
 
 
 def test_logs_written_to_the_provider_log_group_only(full: FullStack) -> None:

@@ -14,7 +14,7 @@ from provider_stack_support import (
     list_parameter,
 )
 
-from cdk_opensearch_packages.provider import DOMAIN_ACTIONS, KMS_ACTIONS, PACKAGE_ACTIONS
+from cdk_opensearch_packages.provider import DOMAIN_ACTIONS, KMS_KEY_ACTIONS, PACKAGE_ACTIONS
 from cdk_opensearch_packages.provider_stack import (
     PARAMETER_PATH,
     ROLE_ARN_EXPORT,
@@ -59,19 +59,30 @@ def _parameters(**values: str) -> dict[str, Any]:
     return resolved
 
 
-def _statement_when(
+def _statements_when(
     provider: ProviderTemplate, condition: str, **values: str
-) -> dict[str, Any] | None:
-    """The policy statement guarded by ``condition`` as deployed with ``values`` (``None`` when
-    the condition leaves the policy out)."""
+) -> list[dict[str, Any]] | None:
+    """The policy statements guarded by ``condition`` as deployed with ``values`` (``None``
+    when the condition leaves the policy out)."""
     conditions = provider.json["Conditions"]
     parameters = _parameters(**values)
     if not evaluate(conditions[condition], parameters, conditions):
         return None
     policy = _conditional_policy(provider, condition)
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    resolved: dict[str, Any] = evaluate(statement, parameters, conditions)
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    resolved: list[dict[str, Any]] = evaluate(statements, parameters, conditions)
     return resolved
+
+
+def _statement_when(
+    provider: ProviderTemplate, condition: str, **values: str
+) -> dict[str, Any] | None:
+    """The one policy statement guarded by ``condition`` (see :func:`_statements_when`)."""
+    statements = _statements_when(provider, condition, **values)
+    if statements is None:
+        return None
+    (statement,) = statements
+    return statement
 
 
 def test_exports_the_service_token_and_the_role(provider: ProviderTemplate) -> None:
@@ -210,12 +221,20 @@ def test_kms_keys_grant_the_key_actions_on_those_keys(provider: ProviderTemplate
         "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab,"
         "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234"
     )
-    statement = _statement_when(provider, "HasAllowedKmsKeyArns", AllowedKmsKeyArns=keys)
-    assert statement == {
-        "Action": sorted(KMS_ACTIONS),
-        "Effect": "Allow",
-        "Resource": keys.split(","),
-    }
+    statements = _statements_when(provider, "HasAllowedKmsKeyArns", AllowedKmsKeyArns=keys)
+    assert statements == [
+        {
+            "Action": sorted(KMS_KEY_ACTIONS),
+            "Effect": "Allow",
+            "Resource": keys.split(","),
+        },
+        {
+            "Action": "kms:CreateGrant",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            "Effect": "Allow",
+            "Resource": keys.split(","),
+        },
+    ]
 
 
 def test_key_store_roles_may_be_passed_to_opensearch_only(provider: ProviderTemplate) -> None:

@@ -43,6 +43,8 @@ def aws(local_aws: LocalAws) -> Iterator[LocalAws]:
     opensearch = local_aws.opensearch
     assert opensearch is not None
     opensearch.faults.clear()
+    local_aws.events_faults.clear()
+    local_aws.listener.clear_faults()
     opensearch.timeline = Timeline.from_mapping(TEST_TIMELINE)
     local_aws.runner.timeout_override = None
     cloudformation = local_aws.cloudformation

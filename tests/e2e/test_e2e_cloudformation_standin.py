@@ -403,6 +403,16 @@ def test_polling_through_an_allowed_eventbridge_rule(fake_aws: LocalAws) -> None
     fake_aws.runner.wait_idle(10)
     assert fake_aws.cloudformation.delete(stack).succeeded
     _assert_clean(fake_aws)
+    # The function's EventBridge calls went through the fault proxy (here without faults).
+    rule = deliveries[-1].rule_arn.rsplit("/", 1)[-1]
+    calls = [
+        c
+        for c in fake_aws.events_calls()
+        if c.params and rule in (c.params.get("Name"), c.params.get("Rule"))
+    ]
+    assert [c.operation for c in calls[:2]] == ["PutRule", "PutTargets"]
+    assert {"RemoveTargets", "DeleteRule"} <= {c.operation for c in calls}
+    assert all(c.faults == () for c in calls)
 
 
 def test_eventbridge_needs_a_lambda_permission(fake_aws: LocalAws) -> None:
@@ -511,6 +521,11 @@ def test_lambda_environment_and_code_directory(fake_aws: LocalAws) -> None:
     assert environment["FAKE_DATA_PATH"] == f"{function.code_dir}/data"
     assert environment["AWS_REGION"] == "us-east-1"
     assert environment["AWS_ENDPOINT_URL_S3"] == fake_aws.moto_url
+    # EventBridge goes through the fault proxy in front of moto; tests' own client does not.
+    proxy_url = fake_aws.events_proxy.endpoint_url
+    assert environment["AWS_ENDPOINT_URL_EVENTBRIDGE"] == proxy_url != fake_aws.moto_url
+    assert environment["AWS_ENDPOINT_URL_EVENTS"] == proxy_url
+    assert fake_aws.events.meta.endpoint_url == fake_aws.moto_url
     assert environment["AWS_LAMBDA_FUNCTION_NAME"] == function.name
     assert "PYTHONPATH" not in environment
     assert probe.outcome == "error"  # the fake handler needs a CloudFormation event

@@ -1,5 +1,6 @@
 """The parts of the emulation on their own: intrinsic functions, asset packaging, the response
-endpoint's validation, the Lambda runtime's isolation, EventBridge permission matching."""
+endpoint's validation and its faults (met by the handler's own sender), the Lambda runtime's
+isolation, EventBridge permission matching."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import stat
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,14 @@ from cdk_opensearch_packages.local.cfn_intrinsics import (
     references,
     stringify,
 )
-from cdk_opensearch_packages.local.cfn_responses import ResponseListener
-from cdk_opensearch_packages.local.cfn_tls import create_certificates
+from cdk_opensearch_packages.local.cfn_responses import ResponseFaults, ResponseListener
+from cdk_opensearch_packages.local.cfn_tls import LocalCertificates, create_certificates
 from cdk_opensearch_packages.local.lambda_runner import (
     RUNTIME_LIBRARIES,
     FunctionConfig,
     LambdaRunner,
 )
+from osp_handler.cfn_response import send_response
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Parts/0000"
 RULE = "arn:aws:events:us-east-1:123456789012:rule/osp-abc123-0001"
@@ -220,6 +223,111 @@ def test_response_listener_validates_like_cloudformation(tmp_path: Path) -> None
         assert listener.rejected()[-1] == "PUT expired URL for r-4"
     finally:
         listener.stop()
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> LocalCertificates:
+    return create_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def listener(
+    certificates: LocalCertificates, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ResponseListener]:
+    """A response listener the handler's sender trusts (``SSL_CERT_FILE``, as in the Lambda)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
+    running = ResponseListener(certificates)
+    running.start()
+    yield running
+    running.stop()
+
+
+def _response(request_id: str) -> bytes:
+    return json.dumps(
+        {
+            "Status": "SUCCESS",
+            "Reason": "",
+            "PhysicalResourceId": f"p-{request_id}",
+            "StackId": STACK_ID,
+            "RequestId": request_id,
+            "LogicalResourceId": "Res",
+        }
+    ).encode()
+
+
+def _send(listener: ResponseListener, request_id: str) -> tuple[bool, list[float]]:
+    """Send a response with the handler's sender (its pauses recorded, not slept)."""
+    url = listener.new_response_url(stack_id=STACK_ID, logical_id="Res", request_id=request_id)
+    pauses: list[float] = []
+    sent = send_response(url, _response(request_id), timeout=5.0, sleep=pauses.append)
+    return sent, pauses
+
+
+def test_response_puts_answered_slow_down_are_sent_again(listener: ResponseListener) -> None:
+    listener.set_faults(slow_down=1.0, count=2)
+    url = listener.new_response_url(stack_id=STACK_ID, logical_id="Res", request_id="raw")
+    context = ssl.create_default_context()
+    request = urllib.request.Request(url, data=_response("raw"), method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5, context=context)
+    assert refused.value.code == 503
+    assert refused.value.headers["Content-Type"] == "application/xml"
+    assert "<Code>SlowDown</Code>" in refused.value.read().decode()
+    assert listener.responses("raw") == []
+
+    assert _send(listener, "r-1") == (True, [1.0])  # the second (and last) fault of the count
+    assert _send(listener, "r-2") == (True, [])
+    assert [(f.request_id, f.kind, f.attempt) for f in listener.injected_faults()] == [
+        ("raw", "slow_down", 1),
+        ("r-1", "slow_down", 1),
+    ]
+    (received,) = listener.responses("r-1")
+    assert received.valid and not received.late
+    assert listener.rejected() == []
+
+
+def test_dropped_response_puts_are_sent_again(listener: ResponseListener) -> None:
+    listener.set_faults(drop=1.0, per_request=2)
+    assert _send(listener, "r-1") == (True, [1.0, 2.0])
+    assert [f.kind for f in listener.injected_faults("r-1")] == ["drop", "drop"]
+    assert [r.late for r in listener.responses("r-1")] == [False]
+
+    listener.set_faults(drop_after=1.0)
+    assert _send(listener, "r-2") == (True, [1.0])
+    # Received, then the answer lost: the sender's next try is a duplicate CloudFormation ignores.
+    first, duplicate = listener.responses("r-2")
+    assert (first.late, duplicate.late, duplicate.body) == (False, True, first.body)
+    assert listener.wait("r-2", 0) == first
+
+
+def test_more_failed_puts_than_tries_lose_the_response(listener: ResponseListener) -> None:
+    listener.set_faults(slow_down=1.0, per_request=3)
+    assert _send(listener, "r-1") == (False, [1.0, 2.0])
+    assert listener.responses("r-1") == []
+    assert len(listener.injected_faults("r-1")) == 3
+    listener.clear_faults()
+    assert listener.faults == ResponseFaults()
+    assert _send(listener, "r-2") == (True, [])
+
+
+def test_response_faults_are_seeded_and_capped_per_request(listener: ResponseListener) -> None:
+    def storm(seed: int) -> list[tuple[str, str, int]]:
+        listener.set_faults(slow_down=0.4, drop=0.2, seed=seed)
+        start = len(listener.injected_faults())
+        for index in range(12):
+            assert _send(listener, f"s{seed}-{index}")[0]
+        return [
+            (f.request_id.split("-")[1], f.kind, f.attempt)
+            for f in listener.injected_faults()[start:]
+        ]
+
+    first = storm(4)
+    assert first == [(i, k, a) for i, k, a in storm(4)]
+    assert first != storm(5)
+    assert {kind for _, kind, _ in first} == {"slow_down", "drop"}
+    assert {attempt for _, _, attempt in first} == {1}  # at most one per request
+    with pytest.raises(ValueError, match="probability"):
+        listener.set_faults(drop=1.5)
 
 
 def test_lambda_processes_see_only_the_code_and_the_runtime_libraries(tmp_path: Path) -> None:

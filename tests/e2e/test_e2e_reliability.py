@@ -6,9 +6,11 @@ SUCCESS or a clear FAILED, with nothing left behind: no package, association, Ev
 target, no permission statement beyond the stack's one, and every response CloudFormation got
 was one it accepts (at most 4096 bytes, a Reason of at most 256 characters).
 
-- a storm of throttling, 5xx answers, slow answers and dropped connections on every OpenSearch
-  call (moto's EventBridge cannot inject faults) while every wait outlives the Lambda invocation
-  and continues through EventBridge polling: create, update and delete all succeed;
+- a storm of throttling, 5xx answers, slow answers, dropped connections and lost answers on
+  every call the provider makes (OpenSearch, EventBridge through the fault proxy in front of
+  moto, and the response PUTs answered S3's 503 SlowDown or dropped) while every wait outlives
+  the Lambda invocation and continues through EventBridge polling: create, update and delete all
+  succeed;
 - the Lambda killed mid-operation and the same event delivered again (Lambda's asynchronous
   retry), at the create of an association, the update and the delete of a package: one package,
   one new version, one association;
@@ -176,27 +178,50 @@ def test_a_storm_on_every_call_while_every_wait_continues_through_eventbridge(
         server_error=0.15,
         seed=11,
     )
+    # EventBridge: every kind of fault, the lost answers included (PutRule, PutTargets,
+    # RemoveTargets and DeleteRule are idempotent: a retry meets what the lost call did). Each
+    # fault costs botocore's backoff (up to 1 s, then 2 s...): counts keep the test short.
+    setup, teardown = ["PutRule", "PutTargets"], ["RemoveTargets", "DeleteRule"]
+    aws.events_faults.set(
+        latency={"probability": 0.2},
+        latency_seconds=0.1,
+        drop={"probability": 0.1, "count": 1},
+        throttle={"probability": 0.3, "operations": setup, "count": 2},
+        server_error={"probability": 0.3, "operations": teardown, "count": 2},
+        drop_after={"probability": 0.1, "count": 1},
+        error_after={"probability": 0.1, "count": 1},
+        seed=7,
+    )
+    # Response PUTs: at most one failure per response (the sender tries 3 times, 1 s then 2 s
+    # apart: each failure costs a second).
+    aws.listener.set_faults(slow_down=0.3, drop=0.15, per_request=1, count=2, seed=3)
     calls_before = len(aws.opensearch.calls())
+    events_before = len(aws.events_calls())
+    faults_before = len(aws.listener.injected_faults())
     polls_before = len(aws.scheduler.deliveries())
     stack = stack_name("Storm")
     v1, v2 = dictionaries(tmp_path / "v1", 0), dictionaries(tmp_path / "v2", 1)
     layout = [("A", True), ("B", False)]
 
-    created = aws.cloudformation.deploy(
-        synth(tmp_path / "o1", stack, [Pkg(n, v1[n], a) for n, a in layout]), stack
-    )
-    assert created.status == "CREATE_COMPLETE", created.describe()
-    updated = aws.cloudformation.deploy(
-        synth(tmp_path / "o2", stack, [Pkg(n, v2[n], a) for n, a in layout]), stack
-    )
-    assert updated.status == "UPDATE_COMPLETE", updated.describe()
-    assert updated.outputs["AId"] == created.outputs["AId"]
-    assert updated.outputs["BId"] == created.outputs["BId"]
-    assert (created.outputs["AVersion"], updated.outputs["AVersion"]) == ("v1", "v2")
-    deleted = aws.cloudformation.delete(stack)
-    assert deleted.status == "DELETE_COMPLETE", deleted.describe()
+    try:
+        created = aws.cloudformation.deploy(
+            synth(tmp_path / "o1", stack, [Pkg(n, v1[n], a) for n, a in layout]), stack
+        )
+        assert created.status == "CREATE_COMPLETE", created.describe()
+        updated = aws.cloudformation.deploy(
+            synth(tmp_path / "o2", stack, [Pkg(n, v2[n], a) for n, a in layout]), stack
+        )
+        assert updated.status == "UPDATE_COMPLETE", updated.describe()
+        assert updated.outputs["AId"] == created.outputs["AId"]
+        assert updated.outputs["BId"] == created.outputs["BId"]
+        assert (created.outputs["AVersion"], updated.outputs["AVersion"]) == ("v1", "v2")
+        deleted = aws.cloudformation.delete(stack)
+        assert deleted.status == "DELETE_COMPLETE", deleted.describe()
+        aws.runner.wait_idle(30)
+    finally:
+        aws.events_faults.clear()
+        aws.listener.clear_faults()
 
-    aws.runner.wait_idle(30)
     calls = aws.opensearch.calls()[calls_before:]
     faulted = [c for c in calls if c.faults]
     assert {f for c in faulted for f in c.faults} == {"latency", "drop", "throttle", "server_error"}
@@ -211,6 +236,31 @@ def test_a_storm_on_every_call_while_every_wait_continues_through_eventbridge(
     assert len(successful(calls, "UpdatePackage")) == 2
     assert len(successful(calls, "DeletePackage")) == 2
     assert len(successful(calls, "DissociatePackage")) == 1
+    # The faults reached the polling rules' calls: set up and removed through refusals and
+    # lost answers alike.
+    polling_calls = aws.events_calls()[events_before:]
+    refused = {
+        c.operation for c in polling_calls if {"drop", "throttle", "server_error"} & set(c.faults)
+    }
+    assert set(setup) & refused and set(teardown) & refused, refused
+    assert [c for c in polling_calls if c.lost_status == 200], "no EventBridge answer was lost"
+    rules = {c.params["Name"] for c in polling_calls if c.operation == "PutRule" and c.params}
+    deleted_rules = {
+        c.params["Name"]
+        for c in polling_calls
+        if c.operation == "DeleteRule" and c.applied and c.params
+    }
+    assert rules and rules <= deleted_rules
+    # ... and the response PUTs: each faulted response still arrived, once as the first answer.
+    request_ids = {r["RequestId"] for r in aws.cloudformation.custom_requests(stack_name=stack)}
+    response_faults = [
+        f for f in aws.listener.injected_faults()[faults_before:] if f.request_id in request_ids
+    ]
+    assert response_faults, "no response PUT met a fault"
+    assert Counter(f.request_id for f in response_faults).most_common(1)[0][1] == 1
+    for fault in response_faults:
+        first = [r for r in aws.listener.responses(fault.request_id) if not r.late]
+        assert len(first) == 1 and first[0].status == "SUCCESS", (fault, first)
     # Every kind of request outlived its first invocation and went on through EventBridge.
     polled = polled_request_types(aws, polls_before)
     assert set(polled) == {"Create", "Update", "Delete"}, polled

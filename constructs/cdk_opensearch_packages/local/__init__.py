@@ -6,7 +6,8 @@ account or Docker:
 - moto's server: S3, EventBridge, Lambda (registry and permissions), IAM, STS, SSM, Logs;
 - the OpenSearch Service packages API (:mod:`.opensearch_api`);
 - a Lambda runtime that runs each invocation in its own Python process (:mod:`.lambda_runner`);
-- an EventBridge scheduler firing ``rate(...)`` rules (:mod:`.aws_events_scheduler`);
+- an EventBridge scheduler firing ``rate(...)`` rules (:mod:`.aws_events_scheduler`) and a
+  proxy injecting faults into the functions' EventBridge calls (:mod:`.aws_events_proxy`);
 - a CloudFormation stand-in deploying synthesized cloud assemblies (:mod:`.cfn_engine`).
 
 Example::
@@ -24,12 +25,18 @@ Command line: ``python -m cdk_opensearch_packages.local demo|deploy|serve`` (see
 from __future__ import annotations
 
 from .aws_env import BOOTSTRAP_VERSION, Inventory, LocalAws
+from .aws_events_proxy import EventBridgeCall, EventBridgeFaultProxy
 from .aws_events_scheduler import EventBridgeScheduler, ScheduledDelivery
 from .cfn_assembly import CloudAssembly, StackArtifact, publish_file_assets, zip_directory
 from .cfn_engine import LocalCloudFormation
 from .cfn_intrinsics import TemplateError
 from .cfn_model import ResourceState, Stack, StackEvent, StackResult
-from .cfn_responses import CustomResourceResponse, ResponseListener
+from .cfn_responses import (
+    CustomResourceResponse,
+    InjectedResponseFault,
+    ResponseFaults,
+    ResponseListener,
+)
 from .lambda_runner import FunctionConfig, Invocation, KillRule, LambdaRunner, LogLine, LogStore
 from .opensearch_api import FaultConfig, LocalOpenSearchService, Timeline
 
@@ -37,9 +44,12 @@ __all__ = [
     "BOOTSTRAP_VERSION",
     "CloudAssembly",
     "CustomResourceResponse",
+    "EventBridgeCall",
+    "EventBridgeFaultProxy",
     "EventBridgeScheduler",
     "FaultConfig",
     "FunctionConfig",
+    "InjectedResponseFault",
     "Inventory",
     "Invocation",
     "KillRule",
@@ -50,6 +60,7 @@ __all__ = [
     "LogLine",
     "LogStore",
     "ResourceState",
+    "ResponseFaults",
     "ResponseListener",
     "ScheduledDelivery",
     "Stack",

@@ -13,8 +13,14 @@ moto serves S3, EventBridge, Lambda (function registry and permissions), IAM, ST
 CloudWatch Logs on one free port of 127.0.0.1; the local OpenSearch API reads package sources
 from that S3. :attr:`LocalAws.environment` is what a Lambda function gets: ``AWS_REGION``, fake
 credentials, ``AWS_ENDPOINT_URL`` (moto) and the per-service ``AWS_ENDPOINT_URL_*`` variables
-(OpenSearch pointing at the local API). The bootstrap bucket and the bootstrap version SSM
-parameter exist from the start, as after ``cdk bootstrap``.
+(OpenSearch pointing at the local API, EventBridge at a proxy to moto that can inject faults:
+:attr:`LocalAws.events_faults`, :meth:`LocalAws.events_calls`). The bootstrap bucket and the
+bootstrap version SSM parameter exist from the start, as after ``cdk bootstrap``.
+
+Faults reach every call the provider makes: the OpenSearch API's (``aws.opensearch.faults``),
+the functions' EventBridge calls (``aws.events_faults``) and the response PUTs
+(``aws.listener.set_faults(...)``). The EventBridge client of :attr:`LocalAws.events` (tests,
+the scheduler, :meth:`LocalAws.inventory`) talks to moto directly and meets none.
 
 moto keeps its state per process, so one :class:`LocalAws` runs at a time in a process; its
 state is reset when it starts.
@@ -43,6 +49,7 @@ from .aws_constants import (
     REGION,
     bootstrap_bucket_name,
 )
+from .aws_events_proxy import EventBridgeCall, EventBridgeFaultProxy
 from .aws_events_scheduler import EventBridgeScheduler
 from .cfn_engine import LocalCloudFormation
 from .cfn_resources import ProvisioningServices, remove_tree
@@ -56,7 +63,7 @@ if TYPE_CHECKING:
     from types_boto3_opensearch import OpenSearchServiceClient
     from types_boto3_s3 import S3Client
 
-    from .opensearch_api import FaultConfig, LocalOpenSearchService, Timeline
+    from .opensearch_api import FaultConfig, FaultInjector, LocalOpenSearchService, Timeline
 
 __all__ = ["BOOTSTRAP_VERSION", "Inventory", "LocalAws"]
 
@@ -123,7 +130,10 @@ class LocalAws:
     :param opensearch: whether to run the local OpenSearch packages API.
     :param opensearch_timeline: its phase durations. Default: its own defaults.
     :param opensearch_faults: faults it injects from the start. Default: none.
-    :param seed: seeds the local OpenSearch API (package ids, fault draws).
+    :param events_faults: faults the functions' EventBridge calls meet from the start.
+        Default: none.
+    :param seed: seeds the local OpenSearch API (package ids, fault draws) and the EventBridge
+        fault draws.
     :param quiet: keep werkzeug from logging every HTTP request (moto's server logs them at
         INFO on the ``werkzeug`` logger unless it has a level).
     :param max_workers: resources CloudFormation provisions at the same time.
@@ -137,6 +147,7 @@ class LocalAws:
         opensearch: bool = True,
         opensearch_timeline: Timeline | None = None,
         opensearch_faults: FaultConfig | None = None,
+        events_faults: FaultConfig | None = None,
         seed: int = 0,
         quiet: bool = True,
         max_workers: int = 16,
@@ -148,6 +159,7 @@ class LocalAws:
         self._with_opensearch = opensearch
         self._opensearch_timeline = opensearch_timeline
         self._opensearch_faults = opensearch_faults
+        self._events_faults = events_faults
         self._seed = seed
         self._quiet = quiet
         self._max_workers = max_workers
@@ -155,6 +167,7 @@ class LocalAws:
         self._work_dir: Path | None = None
         self.moto_url = ""
         self.opensearch: LocalOpenSearchService | None = None
+        self._events_proxy: EventBridgeFaultProxy | None = None
         self.logs = LogStore()
         self.environment: dict[str, str] = {}
         self._runner: LambdaRunner | None = None
@@ -226,8 +239,12 @@ class LocalAws:
                 seed=self._seed,
             )
             opensearch_url = self.opensearch.start()
+        self._events_proxy = EventBridgeFaultProxy(
+            self.moto_url, faults=self._events_faults, seed=self._seed
+        )
+        events_url = self._events_proxy.start()
         self.certificates = create_certificates(self._work_dir / "tls")
-        self.environment = self._lambda_environment(opensearch_url)
+        self.environment = self._lambda_environment(opensearch_url, events_url)
         self._listener = ResponseListener(self.certificates)
         self._listener.start()
         self._runner = LambdaRunner(
@@ -275,6 +292,8 @@ class LocalAws:
             self._listener.stop()
         if self.opensearch is not None:
             self.opensearch.stop()
+        if self._events_proxy is not None:
+            self._events_proxy.stop()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -288,7 +307,7 @@ class LocalAws:
             if self in _active:
                 _active.remove(self)
 
-    def _lambda_environment(self, opensearch_url: str) -> dict[str, str]:
+    def _lambda_environment(self, opensearch_url: str, events_url: str) -> dict[str, str]:
         assert self._work_dir is not None and self.certificates is not None
         environment = {
             "AWS_REGION": REGION,
@@ -297,9 +316,10 @@ class LocalAws:
             "AWS_ENDPOINT_URL": self.moto_url,
             # botocore derives these names from each service id (EventBridge ->
             # AWS_ENDPOINT_URL_EVENTBRIDGE); _EVENTS is kept for tools that use the CLI name.
+            # EventBridge goes through the fault proxy (to moto).
             "AWS_ENDPOINT_URL_S3": self.moto_url,
-            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.moto_url,
-            "AWS_ENDPOINT_URL_EVENTS": self.moto_url,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": events_url,
+            "AWS_ENDPOINT_URL_EVENTS": events_url,
             "AWS_ENDPOINT_URL_LAMBDA": self.moto_url,
             "AWS_ENDPOINT_URL_STS": self.moto_url,
             "AWS_ENDPOINT_URL_IAM": self.moto_url,
@@ -340,6 +360,26 @@ class LocalAws:
         return self._scheduler
 
     @property
+    def events_proxy(self) -> EventBridgeFaultProxy:
+        """The proxy in front of moto's EventBridge that the Lambda functions call."""
+        if self._events_proxy is None:
+            raise RuntimeError("LocalAws is not running: call start() first")
+        return self._events_proxy
+
+    @property
+    def events_faults(self) -> FaultInjector:
+        """The faults the functions' EventBridge calls meet, e.g.
+        ``aws.events_faults.set(throttle=0.3, operations=["PutTargets"], seed=4)``."""
+        return self.events_proxy.faults
+
+    def events_calls(self, operation: str | None = None) -> list[EventBridgeCall]:
+        """The EventBridge calls the Lambda functions made, oldest first.
+
+        :param operation: only this operation's (``PutRule``). Default: - all.
+        """
+        return self.events_proxy.calls(operation)
+
+    @property
     def cloudformation(self) -> LocalCloudFormation:
         """The CloudFormation stand-in."""
         if self._cloudformation is None:
@@ -377,7 +417,7 @@ class LocalAws:
 
     @property
     def events(self) -> EventBridgeClient:
-        """moto's EventBridge."""
+        """moto's EventBridge, directly (never through the fault proxy)."""
         client: EventBridgeClient = self.client("events")
         return client
 

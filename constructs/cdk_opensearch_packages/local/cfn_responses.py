@@ -9,17 +9,25 @@ JSON, ``Status`` ``SUCCESS`` or ``FAILED``, a ``Reason`` on ``FAILED``, a non-em
 request. An invalid response counts as ``FAILED`` with the reason it was rejected. The first
 response to a request wins; later ones (a duplicate delivery, a response after the timeout) are
 recorded for tests to inspect.
+
+S3 fails a PUT now and then; :meth:`ResponseListener.set_faults` makes the listener do so too
+(:class:`ResponseFaults`, seeded): answer S3's ``503 SlowDown`` or close the connection without
+an answer (the response is not received), or receive the response and then close the connection
+(the sender tries again: a duplicate). A cap per request keeps the storm within what the sender
+survives (it tries 3 times). The faults injected are listed by
+:meth:`ResponseListener.injected_faults`.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 from urllib.parse import quote, unquote
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -27,11 +35,16 @@ from werkzeug.wrappers import Request, Response
 
 from .aws_constants import FAKE_CREDENTIALS, REGION
 from .cfn_tls import LocalCertificates
+from .os_faults import drop_connection
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
+    "RESPONSE_FAULT_KINDS",
     "URL_EXPIRES_SECONDS",
     "CustomResourceResponse",
+    "InjectedResponseFault",
+    "ResponseFaultKind",
+    "ResponseFaults",
     "ResponseListener",
 ]
 
@@ -40,6 +53,57 @@ MAX_RESPONSE_BYTES = 4096
 #: How long a ``ResponseURL`` is accepted after it was issued (CloudFormation signs for 2 hours).
 URL_EXPIRES_SECONDS = 7200
 _BUCKET = f"cloudformation-custom-resource-response-{REGION.replace('-', '')}"
+
+ResponseFaultKind = Literal["drop", "slow_down", "drop_after"]
+#: The faults of a response PUT, in the order they are drawn.
+RESPONSE_FAULT_KINDS: Final[tuple[ResponseFaultKind, ...]] = ("drop", "slow_down", "drop_after")
+
+
+@dataclass(frozen=True)
+class ResponseFaults:
+    """The faults response PUTs meet (each a probability, drawn per PUT in
+    :data:`RESPONSE_FAULT_KINDS` order, at most one per PUT).
+
+    :param drop: the connection is closed without an answer; the response is not received.
+    :param slow_down: S3's HTTP 503 ``SlowDown`` (XML error); the response is not received.
+    :param drop_after: the response is received, then the connection closed without an answer
+        (the sender tries again: CloudFormation gets a duplicate, recorded as ``late``).
+    :param per_request: at most this many faulted PUTs per request. The handler's sender tries
+        3 times: with 2 or fewer, every response still arrives.
+    :param count: at most this many faulted PUTs in all. Default: - no limit.
+    """
+
+    drop: float = 0.0
+    slow_down: float = 0.0
+    drop_after: float = 0.0
+    per_request: int = 1
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        for kind in RESPONSE_FAULT_KINDS:
+            value = getattr(self, kind)
+            if isinstance(value, bool) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"a fault probability must be within 0..1, got {kind}={value!r}")
+        if self.per_request < 0:
+            raise ValueError(f"per_request must be >= 0, got {self.per_request!r}")
+        if self.count is not None and self.count < 0:
+            raise ValueError(f"count must be >= 0, got {self.count!r}")
+
+
+@dataclass(frozen=True)
+class InjectedResponseFault:
+    """A fault a response PUT met.
+
+    :param request_id: the request the PUT answered.
+    :param kind: ``drop``, ``slow_down`` or ``drop_after``.
+    :param at: epoch seconds.
+    :param attempt: the PUT's rank among the request's PUTs (1 for the first).
+    """
+
+    request_id: str
+    kind: ResponseFaultKind
+    at: float
+    attempt: int
 
 
 @dataclass(frozen=True)
@@ -87,6 +151,9 @@ class _Request:
     responses: list[CustomResourceResponse] = field(default_factory=list)
     answered: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
+    #: valid PUTs received (faulted or not), and how many of them met a fault
+    puts: int = 0
+    faulted: int = 0
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -175,6 +242,10 @@ class ResponseListener:
         self._requests: dict[str, _Request] = {}
         self._rejected: list[str] = []
         self._lock = threading.Lock()
+        self._faults = ResponseFaults()
+        self._random = random.Random("response-faults-0")
+        self._injected: list[InjectedResponseFault] = []
+        self._injected_since_set = 0
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -191,7 +262,10 @@ class ResponseListener:
         )
         self.base_url = f"https://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="cfn-response-listener", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="cfn-response-listener",
+            daemon=True,
         )
         self._thread.start()
 
@@ -267,6 +341,77 @@ class ResponseListener:
         with self._lock:
             return list(self._rejected)
 
+    @property
+    def faults(self) -> ResponseFaults:
+        """The faults response PUTs meet now."""
+        with self._lock:
+            return self._faults
+
+    def set_faults(
+        self,
+        *,
+        drop: float = 0.0,
+        slow_down: float = 0.0,
+        drop_after: float = 0.0,
+        per_request: int = 1,
+        count: int | None = None,
+        seed: int = 0,
+    ) -> ResponseFaults:
+        """Make response PUTs fail from now on (replaces the faults in force; the counts and
+        the draws start again).
+
+        ``listener.set_faults(slow_down=1.0, count=2)``: the next two requests' first PUTs are
+        answered 503 SlowDown. ``listener.set_faults(slow_down=0.3, drop=0.1, seed=5)``: about
+        four requests in ten see one failed PUT, each answered by the sender's next try.
+
+        :param drop: see :class:`ResponseFaults`.
+        :param slow_down: idem.
+        :param drop_after: idem.
+        :param per_request: idem.
+        :param count: idem.
+        :param seed: seed of the draws.
+        :return: the faults in force.
+        """
+        faults = ResponseFaults(drop, slow_down, drop_after, per_request, count)
+        with self._lock:
+            self._faults = faults
+            self._random = random.Random(f"response-faults-{seed}")
+            self._injected_since_set = 0
+            for request in self._requests.values():
+                request.faulted = 0
+            return faults
+
+    def clear_faults(self) -> None:
+        """Response PUTs no longer fail (the faults injected so far stay listed)."""
+        self.set_faults()
+
+    def injected_faults(self, request_id: str | None = None) -> list[InjectedResponseFault]:
+        """The faults response PUTs met, oldest first.
+
+        :param request_id: only this request's. Default: - all.
+        """
+        with self._lock:
+            return [f for f in self._injected if request_id in (None, f.request_id)]
+
+    def _draw_fault(self, request: _Request) -> ResponseFaultKind | None:
+        """Count a valid PUT of ``request``; draw the fault it meets (under the lock)."""
+        request.puts += 1
+        faults = self._faults
+        if request.faulted >= faults.per_request:
+            return None
+        if faults.count is not None and self._injected_since_set >= faults.count:
+            return None
+        for kind in RESPONSE_FAULT_KINDS:
+            probability: float = getattr(faults, kind)
+            if probability > 0 and self._random.random() < probability:
+                request.faulted += 1
+                self._injected_since_set += 1
+                self._injected.append(
+                    InjectedResponseFault(request.request_id, kind, time.time(), request.puts)
+                )
+                return kind
+        return None
+
     def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         response = self._handle(request)
@@ -289,20 +434,45 @@ class ResponseListener:
             return self._reject(http, f"expired URL for {request_id}", 403, "AccessDenied")
         if http.method != "PUT":
             return self._reject(http, f"{http.method} {request_id}", 405, "MethodNotAllowed")
-        validated = _validate(pending, http.get_data())
+        body = http.get_data()
+        with self._lock:
+            fault = self._draw_fault(pending)
+        if fault == "drop":
+            drop_connection(http.environ)
+        if fault == "slow_down":
+            return _s3_error(503, "SlowDown", "Please reduce your request rate.")
+        validated = _validate(pending, body)
         with self._lock:
             late = bool(pending.responses) or pending.closed
             if late:
                 validated = CustomResourceResponse(**{**validated.__dict__, "late": True})
             pending.responses.append(validated)
             pending.answered.set()
+        if fault == "drop_after":
+            drop_connection(http.environ)
         return Response(b"", status=200, headers={"ETag": f'"{secrets.token_hex(16)}"'})
 
     def _reject(self, http: Request, what: str, status: int, code: str) -> Response:
         with self._lock:
             self._rejected.append(f"{http.method} {what}")
-        body = f"<Error><Code>{code}</Code><Message>{code}</Message></Error>"
-        return Response(body, status=status, content_type="application/xml")
+        return _s3_error(status, code, code)
+
+
+def _s3_error(status: int, code: str, message: str) -> Response:
+    """An S3 error answer (XML body, request ids in headers and body)."""
+    request_id = secrets.token_hex(8).upper()
+    host_id = secrets.token_urlsafe(48)
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+    )
+    return Response(
+        body,
+        status=status,
+        content_type="application/xml",
+        headers={"x-amz-request-id": request_id, "x-amz-id-2": host_id},
+    )
 
 
 def environ_raw_path(http: Request) -> str:

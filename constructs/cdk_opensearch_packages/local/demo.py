@@ -266,6 +266,9 @@ def run_demo(
                 opensearch_timeline=Timeline.from_mapping(opts.timeline or DEMO_TIMELINE),
             ) as aws:
                 out.line(f"  moto (S3, EventBridge, Lambda, IAM, STS): {aws.moto_url}")
+                out.line(
+                    f"  EventBridge of the functions (fault proxy): {aws.events_proxy.endpoint_url}"
+                )
                 if aws.opensearch is not None:
                     out.line(f"  OpenSearch packages API: {aws.opensearch.endpoint_url}")
                 session = _Session(aws, out, opts)

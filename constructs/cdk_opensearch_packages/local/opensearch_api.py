@@ -29,30 +29,35 @@ Inspection and control (never an AWS path), JSON in and out:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from .os_errors import ERRORS_BY_OPERATION, ApiError
-from .os_faults import Fault, FaultConfig, FaultDecision, FaultInjector
+from .os_faults import (
+    ConnectionDropped,
+    Fault,
+    FaultConfig,
+    FaultDecision,
+    FaultInjector,
+    drop_connection,
+)
 from .os_model import SERVED_OPERATIONS, build_url_map, error_status, parse_input, service_model
 from .os_source import S3SourceReader, SourceError, SourceReader
 from .os_state import DEFAULT_ENGINE_VERSION, PackageStore, Transition
 from .os_timeline import Clock, ManualClock, SystemClock, Timeline
+from .wsgi_server import BackgroundWsgiServer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -123,20 +128,7 @@ class CallRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """:return: JSON form (same keys, and ``applied``)."""
-        return {
-            "operation": self.operation,
-            "t": self.t,
-            "wall": self.wall,
-            "duration": self.duration,
-            "status": self.status,
-            "error_code": self.error_code,
-            "faults": list(self.faults),
-            "request_id": self.request_id,
-            "params": self.params,
-            "lost_status": self.lost_status,
-            "lost_error_code": self.lost_error_code,
-            "applied": self.applied,
-        }
+        return {**asdict(self), "faults": list(self.faults), "applied": self.applied}
 
 
 @dataclass
@@ -152,18 +144,7 @@ class _Call:
     params: dict[str, Any] | None = None
 
 
-class _ConnectionDropped(ConnectionAbortedError):
-    """Raised after shutting the socket down: werkzeug treats it as a dropped connection."""
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler, logging to this module's logger at debug level."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        _LOG.debug("%s %s", type, message % args if args else message)
-
-
-class LocalOpenSearchService:
+class LocalOpenSearchService(BackgroundWsgiServer):
     """The local OpenSearch Service packages API (a WSGI app plus its own server thread).
 
     :param s3_endpoint_url: S3 endpoint the package sources are read from (moto's server).
@@ -216,64 +197,13 @@ class LocalOpenSearchService:
         )
         self._calls: list[CallRecord] = []
         self._calls_lock = threading.Lock()
-        self._host = host
-        self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._endpoint_url: str | None = None
+        super().__init__(host=host, port=port, description="the local OpenSearch API", logger=_LOG)
 
     # --------------------------------------------------------------------------- lifecycle
-
-    def start(self) -> str:
-        """Serve in a background thread.
-
-        :return: the endpoint URL, e.g. ``http://127.0.0.1:54321``.
-        """
-        if self._server is not None:
-            raise RuntimeError("the local OpenSearch API is already running")
-        server = make_server(
-            self._host,
-            self._port,
-            self.wsgi_app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="local-opensearch-api",
-            daemon=True,
-        )
-        self._thread.start()
-        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host
-        self._endpoint_url = f"http://{host}:{server.port}"
-        return self._endpoint_url
-
-    def stop(self) -> None:
-        """Stop serving (idempotent); the state stays readable in process."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        self._endpoint_url = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
 
     def __enter__(self) -> LocalOpenSearchService:
         self.start()
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def endpoint_url(self) -> str:
-        """The URL to give boto3 (``endpoint_url=`` or ``AWS_ENDPOINT_URL_OPENSEARCH``)."""
-        if self._endpoint_url is None:
-            raise RuntimeError("the local OpenSearch API is not running: call start() first")
-        return self._endpoint_url
 
     def client(self, config: Config | None = None) -> OpenSearchServiceClient:
         """A boto3 ``opensearch`` client for this endpoint (dummy credentials).
@@ -394,7 +324,7 @@ class LocalOpenSearchService:
         decision = call.decision
         if decision.action == "drop_after":
             self._log(call, None, None, lost=(status, error_code))
-            _drop(environ)
+            drop_connection(environ)
         if decision.action == "error_after":
             self._log(call, decision.status, "InternalException", lost=(status, error_code))
             return _error_response(
@@ -435,7 +365,7 @@ class LocalOpenSearchService:
                 time.sleep(decision.delay)
             if decision.action == "drop":
                 self._log(call, None, None)
-                _drop(environ)
+                drop_connection(environ)
             if decision.action == "throttle":
                 raise ApiError("ThrottlingException", "Rate exceeded", 429)
             if decision.action == "server_error":
@@ -456,7 +386,7 @@ class LocalOpenSearchService:
             status = error.status or error_status(self._model, error.code)
             response = _error_response(status, error.code, error.message, call.request_id)
             return status, error.code, response
-        except _ConnectionDropped:
+        except ConnectionDropped:
             raise
         except Exception as error:
             _LOG.exception("%s failed", call.operation)
@@ -600,12 +530,3 @@ def _error_response(status: int, code: str, message: str, request_id: str) -> Re
     response = _json_response(status, {"message": message}, request_id)
     response.headers["x-amzn-ErrorType"] = code
     return response
-
-
-def _drop(environ: WSGIEnvironment) -> None:
-    """Close the connection without answering (werkzeug's server then writes nothing)."""
-    connection = environ.get("werkzeug.socket")
-    if isinstance(connection, socket.socket):
-        with contextlib.suppress(OSError):
-            connection.shutdown(socket.SHUT_RDWR)
-    raise _ConnectionDropped("connection dropped by fault injection")

@@ -1,10 +1,12 @@
-"""Seeded fault injection for the local OpenSearch packages API.
+"""Seeded fault injection for the local services: the OpenSearch packages API
+(:mod:`.opensearch_api`) and the proxy in front of moto's EventBridge (:mod:`.aws_events_proxy`).
 
 Six kinds of fault, each with a probability, optionally limited to named operations and to a
 number of injections. Three refuse the request before it is applied (it changes nothing):
 
 - ``drop``: close the connection without any HTTP response (botocore retries it);
-- ``throttle``: HTTP 429 ``ThrottlingException`` (botocore retries it);
+- ``throttle``: ``ThrottlingException`` (HTTP 429 from OpenSearch Service, 400 from
+  EventBridge; botocore retries it);
 - ``server_error``: HTTP 500 or 503 ``InternalException`` (botocore retries it).
 
 Two apply the request, then lose its answer, as AWS does when a connection is reset or a front
@@ -28,22 +30,26 @@ the draws of the others unchanged).
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
 import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, NoReturn, TypeAlias
 
 __all__ = [
     "AFTER_KINDS",
     "BEFORE_KINDS",
     "FAULT_KINDS",
+    "ConnectionDropped",
     "Fault",
     "FaultConfig",
     "FaultDecision",
     "FaultInjector",
     "FaultKind",
     "FaultValue",
+    "drop_connection",
 ]
 
 FaultKind = Literal["drop", "throttle", "server_error", "drop_after", "error_after"]
@@ -267,12 +273,15 @@ class FaultDecision:
 
 
 class FaultInjector:
-    """The run-time fault switchboard (``LocalOpenSearchService.faults``); thread-safe.
+    """The run-time fault switchboard (``LocalOpenSearchService.faults``,
+    ``EventBridgeFaultProxy.faults``); thread-safe.
 
     :param config: the faults in force at the start.
     :param seed: seed of the random draws.
     :param known_operations: operation names a fault may be limited to (checked when set).
         Default: - any name.
+    :param throttle_status: the HTTP status of a ``throttle`` (the service's own: 429 for
+        OpenSearch Service, 400 for the JSON 1.1 services such as EventBridge).
     """
 
     def __init__(
@@ -280,8 +289,11 @@ class FaultInjector:
         config: FaultConfig | None = None,
         seed: int = 0,
         known_operations: Collection[str] | None = None,
+        *,
+        throttle_status: int = 429,
     ) -> None:
         self._lock = threading.Lock()
+        self.throttle_status = throttle_status
         self._known = None if known_operations is None else frozenset(known_operations)
         if config is not None:
             self._check_operations(config)
@@ -378,9 +390,13 @@ class FaultInjector:
         return self.set(**_keywords(data), seed=None if seed is None else int(seed))
 
     def clear(self) -> None:
-        """No faults from now on."""
+        """No faults from now on (``latency_seconds`` and ``server_error_statuses`` go back to
+        their construction-time values)."""
         with self._lock:
-            self._config = FaultConfig()
+            self._config = FaultConfig(
+                latency_seconds=self._initial.latency_seconds,
+                server_error_statuses=self._initial.server_error_statuses,
+            )
             self._used.clear()
 
     def reset(self) -> None:
@@ -404,7 +420,7 @@ class FaultInjector:
                     if kind == "server_error":
                         status = self._random.choice(config.server_error_statuses)
                     elif kind == "throttle":
-                        status = 429
+                        status = self.throttle_status
                     elif kind == "error_after":
                         status = 500
                     return FaultDecision(delay=delay, action=kind, status=status)
@@ -421,3 +437,21 @@ class FaultInjector:
             return False
         self._used[kind] = used + 1
         return True
+
+
+class ConnectionDropped(ConnectionAbortedError):
+    """Raised by :func:`drop_connection`: werkzeug's server treats it as a dropped connection
+    and writes nothing more."""
+
+
+def drop_connection(environ: Mapping[str, Any]) -> NoReturn:
+    """Close a werkzeug request's connection without answering (HTTP or HTTPS).
+
+    :param environ: the WSGI environment (werkzeug puts the socket in ``werkzeug.socket``).
+    :raises ConnectionDropped: always (let it propagate out of the WSGI application).
+    """
+    connection = environ.get("werkzeug.socket")
+    if isinstance(connection, socket.socket):
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+    raise ConnectionDropped("connection dropped by fault injection")

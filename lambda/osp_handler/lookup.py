@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from .job import Job
-from .opensearch_api import describe_package, failure_message, package_gone
+from .opensearch_api import describe_package, failure_message, package_gone, pages
 from .outcome import Done, Outcome, ResourceFailure
 from .package import DELETION_STATUSES, FAILED_STATUSES, package_data
 from .phases import run_phases
@@ -150,21 +150,13 @@ def find_packages(
     package matches; packages whose status is DELETED never match.
     """
     found: list[PackageDetailsTypeDef] = []
-    token: str | None = None
-    while True:
-        try:
-            if token is None:
-                response = client.describe_packages(Filters=props.filters())
-            else:
-                response = client.describe_packages(Filters=props.filters(), NextToken=token)
-        except ClientError as error:
-            if package_gone(error):
-                return found
+    try:
+        for page in pages(client.describe_packages, Filters=props.filters()):
+            found.extend(d for d in page.get("PackageDetailsList", []) if props.matches(d))
+    except ClientError as error:
+        if not package_gone(error):
             raise
-        found.extend(d for d in response.get("PackageDetailsList", []) if props.matches(d))
-        token = response.get("NextToken") or None
-        if token is None:
-            return found
+    return found
 
 
 def lookup_data(details: PackageDetailsTypeDef) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
@@ -29,6 +29,7 @@ __all__ = [
     "find_package_by_name",
     "is_transient",
     "package_gone",
+    "pages",
 ]
 
 #: Error codes that mean "try again later" (throttling and server-side trouble).
@@ -179,45 +180,42 @@ def find_domain_package(
 BUSY_DOMAIN_STATUSES = frozenset({"ASSOCIATING", "DISSOCIATING"})
 
 
-def domain_packages(
-    client: OpenSearchServiceClient, domain_name: str
-) -> Iterator[DomainPackageDetailsTypeDef]:
-    """Yield the domain's package associations, following ``NextToken`` through every page of
-    ``ListPackagesForDomain``.
+def pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
+    """Yield every page of a paginated call: each answer's ``NextToken`` goes to the next call.
 
-    :raises DomainNotFound: when the domain does not exist.
+    :param call: the client method (or a wrapper taking its keyword arguments).
+    :param kwargs: the request, without ``NextToken``.
     """
     token: str | None = None
     while True:
-        try:
-            if token is None:
-                response = client.list_packages_for_domain(DomainName=domain_name)
-            else:
-                response = client.list_packages_for_domain(DomainName=domain_name, NextToken=token)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
-                raise DomainNotFound(error_message(error)) from error
-            raise
-        yield from response.get("DomainPackageDetailsList", [])
+        response = call(**kwargs) if token is None else call(**kwargs, NextToken=token)
+        yield response
         token = response.get("NextToken") or None
         if token is None:
             return
 
 
+def domain_packages(
+    client: OpenSearchServiceClient, domain_name: str
+) -> Iterator[DomainPackageDetailsTypeDef]:
+    """Yield the domain's package associations from every page of ``ListPackagesForDomain``.
+
+    :raises DomainNotFound: when the domain does not exist.
+    """
+    try:
+        for page in pages(client.list_packages_for_domain, DomainName=domain_name):
+            yield from page.get("DomainPackageDetailsList", [])
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            raise DomainNotFound(error_message(error)) from error
+        raise
+
+
 def domains_for_package(client: OpenSearchServiceClient, package_id: str) -> list[tuple[str, str]]:
     """Return ``(domain name, association status)`` of every domain ``ListDomainsForPackage``
-    lists for the package, following ``NextToken``."""
-    domains: list[tuple[str, str]] = []
-    token: str | None = None
-    while True:
-        if token is None:
-            response = client.list_domains_for_package(PackageID=package_id)
-        else:
-            response = client.list_domains_for_package(PackageID=package_id, NextToken=token)
-        for details in response.get("DomainPackageDetailsList", []):
-            domains.append(
-                (str(details.get("DomainName", "?")), str(details.get("DomainPackageStatus", "?")))
-            )
-        token = response.get("NextToken") or None
-        if token is None:
-            return domains
+    lists for the package (every page)."""
+    return [
+        (str(details.get("DomainName", "?")), str(details.get("DomainPackageStatus", "?")))
+        for page in pages(client.list_domains_for_package, PackageID=package_id)
+        for details in page.get("DomainPackageDetailsList", [])
+    ]

@@ -32,6 +32,7 @@ from .opensearch_api import (
     find_package_by_name,
     is_transient,
     package_gone,
+    pages,
 )
 from .outcome import Done, Outcome, ResourceFailure
 from .phases import run_phases
@@ -123,21 +124,18 @@ def update_commit_message(request_id: str) -> str:
 
 def _version_made_by(job: Job, package_id: str, commit_message: str) -> str | None:
     """Return the package version whose ``CommitMessage`` is ``commit_message``, if any."""
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"PackageID": package_id}
-        if token:
-            kwargs["NextToken"] = token
-        response = job.waiter.call(
+
+    def history_page(**kwargs: Any) -> Any:
+        return job.waiter.call(
             functools.partial(job.opensearch.get_package_version_history, **kwargs),
             f"GetPackageVersionHistory of {package_id}",
         )
-        for entry in response.get("PackageVersionHistoryList", []):
+
+    for page in pages(history_page, PackageID=package_id):
+        for entry in page.get("PackageVersionHistoryList", []):
             if entry.get("CommitMessage") == commit_message:
                 return str(entry.get("PackageVersion", ""))
-        token = response.get("NextToken")
-        if not token:
-            return None
+    return None
 
 
 def _is_as_requested(details: PackageDetailsTypeDef, props: PackageProps) -> bool:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from cdk_opensearch_packages.file_checks_common import java_lines
-from cdk_opensearch_packages.file_checks_findings import FileFinding, FindingCollector
-from cdk_opensearch_packages.file_checks_stopwords import check_stop_words
-from cdk_opensearch_packages.file_checks_synonyms import check_synonym_rules
+from cdk_opensearch_packages.checks.findings import FileFinding, FindingCollector
+from cdk_opensearch_packages.checks.lines import java_lines
+from cdk_opensearch_packages.checks.stop_words import check_stop_words
+from cdk_opensearch_packages.checks.synonyms import check_synonym_rules
 
 __all__ = ["DICTIONARY_HEAP_WARNING_BYTES", "check_text_dictionary"]
 

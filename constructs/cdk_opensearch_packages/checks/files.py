@@ -28,10 +28,10 @@ Example::
 
 from __future__ import annotations
 
-from cdk_opensearch_packages.file_checks_common import read_regular_file
-from cdk_opensearch_packages.file_checks_findings import FileFinding, make_finding
-from cdk_opensearch_packages.file_checks_plugin import check_plugin_zip
-from cdk_opensearch_packages.file_checks_text import (
+from cdk_opensearch_packages.checks.findings import FileFinding, make_finding
+from cdk_opensearch_packages.checks.lines import read_regular_file
+from cdk_opensearch_packages.checks.plugin_zip import check_plugin_zip
+from cdk_opensearch_packages.checks.text import (
     DICTIONARY_HEAP_WARNING_BYTES,
     check_text_dictionary,
 )

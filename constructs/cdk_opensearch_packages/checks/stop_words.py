@@ -8,8 +8,8 @@ how they look.
 
 from __future__ import annotations
 
-from cdk_opensearch_packages.file_checks_common import java_trim
-from cdk_opensearch_packages.file_checks_findings import FindingCollector
+from cdk_opensearch_packages.checks.findings import FindingCollector
+from cdk_opensearch_packages.checks.lines import java_trim
 
 __all__ = ["check_stop_words"]
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from cdk_opensearch_packages.file_checks_common import java_trim
-from cdk_opensearch_packages.file_checks_findings import FindingCollector
+from cdk_opensearch_packages.checks.findings import FindingCollector
+from cdk_opensearch_packages.checks.lines import java_trim
 
 __all__ = ["check_synonym_rules", "split_unescaped"]
 

@@ -296,8 +296,12 @@ class OpenSearchPackage(OpenSearchPackageBase):
 
     A change of the file (or of the description, configuration or encryption) updates the package
     in place: a new package version, rolled out to the associated domains. A change of
-    ``package_name``, ``package_type``, ``engine_version`` or ``vending_enabled`` replaces it.
+    ``package_name``, ``package_type``, ``engine_version`` or ``vending_enabled`` replaces it; a
+    change of ``shared_with`` changes who may use it, in place.
     """
+
+    #: ``shared_with`` value that shares a package with every account (``GLOBAL``).
+    ALL_ACCOUNTS = props.ALL_ACCOUNTS
 
     @staticmethod
     def from_package_id(scope: Construct, id: str, package_id: str) -> IOpenSearchPackage:
@@ -373,6 +377,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         configuration: PackageConfiguration | None = None,
         engine_version: str | aws_opensearchservice.EngineVersion | None = None,
         vending_enabled: bool | None = None,
+        shared_with: Sequence[str] | None = None,
         encryption_key: aws_kms.IKey | None = None,
         dictionary_kind: DictionaryKind | None = None,
         domains: Sequence[aws_opensearchservice.IDomain | str] = (),
@@ -394,6 +399,13 @@ class OpenSearchPackage(OpenSearchPackageBase):
             Default: - none.
         :param vending_enabled: whether the package can be shared with other accounts
             (``PackageVendingOptions``). Default: - the service's default (not vended).
+        :param shared_with: the accounts that may see and associate the package: 12-digit account
+            ids, or ``[OpenSearchPackage.ALL_ACCOUNTS]`` (``GLOBAL``, every account). Needs
+            ``vending_enabled=True``. Applied with UpdatePackageScope once the package is
+            AVAILABLE and changed in place (the package is not replaced); ``[]`` removes every
+            account. Those accounts find the package with :meth:`from_package_name` and
+            ``package_owner`` set to this stack's account. Default: - not shared (a package that
+            was shared by an earlier deployment is unshared, as with ``[]``).
         :param encryption_key: a customer-managed KMS key that encrypts the package (ZIP-PLUGIN
             only); the provider may use this key only. Default: - the service's default
             encryption.
@@ -447,10 +459,16 @@ class OpenSearchPackage(OpenSearchPackageBase):
             type_value,
             props.TXT_DICTIONARY,
         )
+        shared = None if shared_with is None else list(shared_with)
+        props.validate_shared_with(path, shared, vending_enabled, aws_cdk.Stack.of(self).account)
         construct_props.validate_removal_policy(path, removal_policy)
         service_timeout = construct_props.service_timeout(path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
+        if vending_enabled is True:
+            # Also without shared_with: a later deployment that drops shared_with unshares the
+            # package, which needs the permission still.
+            provider.grant_package_scope()
         bound = source.bind(self, grantee=provider.role)
         props.validate_bucket_location(path, bound.bucket_name, bound.object_key)
         if bound.local_path is not None:
@@ -476,6 +494,8 @@ class OpenSearchPackage(OpenSearchPackageBase):
             properties["EngineVersion"] = engine
         if vending_enabled is not None:
             properties["PackageVendingOptions"] = {"VendingEnabled": vending_enabled}
+        if shared is not None:
+            properties["AllowListedUserList"] = shared
         if encryption_key is not None:
             properties["PackageEncryptionOptions"] = {
                 "KmsKeyIdentifier": encryption_key.key_arn,

@@ -25,6 +25,9 @@ PACKAGE_ACTIONS = (
     "es:ListDomainsForPackage",
     "es:UpdatePackage",
 )
+#: Sharing a package with other accounts (no resource-level permissions either); granted only
+#: to a provider whose stack has a vended package.
+SCOPE_ACTIONS = ("es:UpdatePackageScope",)
 DOMAIN_ACTIONS = ("es:AssociatePackage", "es:DissociatePackage", "es:ListPackagesForDomain")
 RULE_ACTIONS = (
     "events:DeleteRule",
@@ -101,6 +104,7 @@ class OpenSearchPackageProvider(Construct):
             arn_format=aws_cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
         self._domain_arns: set[str] = set()
+        self._scope_granted = False
         self._last_association: dict[str, OpenSearchPackageAssociation] = {}
         self._associations: dict[tuple[str, str], OpenSearchPackageAssociation] = {}
 
@@ -174,6 +178,16 @@ class OpenSearchPackageProvider(Construct):
             aws_iam.PolicyStatement(actions=list(DOMAIN_ACTIONS), resources=[domain_arn])
         )
 
+    def grant_package_scope(self) -> None:
+        """Allow the handler to share packages with other accounts (``es:UpdatePackageScope``,
+        on ``*``: the action has no resource-level permissions). Idempotent."""
+        if self._scope_granted:
+            return
+        self._scope_granted = True
+        self.role.add_to_principal_policy(
+            aws_iam.PolicyStatement(actions=list(SCOPE_ACTIONS), resources=["*"])
+        )
+
     def grant_key(self, key_arn: str) -> None:
         """Allow the handler (and the service on its behalf) to encrypt packages with a key."""
         for statement in kms_statements([key_arn]):
@@ -229,8 +243,9 @@ class OpenSearchPackageProvider(Construct):
                 id="AwsSolutions-IAM5[Resource::*]",
                 reason=(
                     "es:CreatePackage, DeletePackage, DescribePackages, UpdatePackage, "
-                    "GetPackageVersionHistory and ListDomainsForPackage support no resource-level "
-                    "permissions (there is no package ARN); they require Resource '*'"
+                    "GetPackageVersionHistory, ListDomainsForPackage (and UpdatePackageScope, "
+                    "granted only with a vended package) support no resource-level permissions "
+                    "(there is no package ARN); they require Resource '*'"
                 ),
             ),
             aws_cdk.Acknowledgment(

@@ -10,6 +10,12 @@ Operations and their phases (recorded in ``job.state`` so a polling invocation r
   AvailablePackageVersion) or ``available``; ``current`` when nothing relevant changed.
 - ``delete``: ``delete`` (DeletePackage) -> ``gone``; ``settle`` first while the package is
   still COPYING/VALIDATING.
+
+Once a created or updated package is AVAILABLE, its sharing follows ``AllowListedUserList``
+(UpdatePackageScope, see :meth:`PackageProps.scope_kwargs`): only when the property is given, or
+was given before this update; the package's own ``AllowListedUserList`` decides whether a call
+is needed, so a redelivered or resumed request calls it at most once more, with the same effect.
+A package is deleted without being unshared first (no evidence that the service requires it).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from .opensearch_api import (
 )
 from .outcome import Done, Outcome, ResourceFailure
 from .phases import run_phases
-from .props import PackageProps, package_props
+from .props import ALLOW_LIST_PROPERTY, PackageProps, package_props
 from .waiting import NotYet, WaitTimeout
 
 if TYPE_CHECKING:
@@ -321,7 +327,7 @@ class PackageLifecycle:
             if job.state.get("op") == "create":
                 self._discard(job, package_id)
             raise
-        return Done(package_id, package_data(details))
+        return self._shared(job, details)
 
     @staticmethod
     def _discard(job: Job, package_id: str) -> None:
@@ -413,11 +419,40 @@ class PackageLifecycle:
             probe,
             f"package {package_id} to become AVAILABLE with a version after {version_before!r}",
         )
-        return Done(package_id, package_data(details))
+        return self._shared(job, details)
 
     def _current(self, job: Job) -> Outcome:
         package_id = str(job.state["package_id"])
-        return Done(package_id, package_data(self._describe_existing(job, package_id)))
+        return self._shared(job, self._describe_existing(job, package_id))
+
+    # scope --------------------------------------------------------------------------------
+
+    def _shared(self, job: Job, details: PackageDetailsTypeDef) -> Outcome:
+        """Make the AVAILABLE package's allow-list ``AllowListedUserList``, then answer."""
+        package_id = str(details.get("PackageID", ""))
+        props = _props(job)
+        managed = props.allow_list is not None or (
+            job.request.request_type == "Update" and ALLOW_LIST_PROPERTY in job.request.old_props
+        )
+        if not managed:
+            return Done(package_id, package_data(details))
+        current = tuple(sorted(set(details.get("AllowListedUserList") or [])))
+        kwargs = props.scope_kwargs(package_id, current)
+        if kwargs is None:
+            logger.info("package %s is shared with %s already", package_id, list(current) or "none")
+            return Done(package_id, package_data(details))
+        logger.info(
+            "UpdatePackageScope of %s: %s %s (allow-listed before: %s)",
+            package_id,
+            kwargs["Operation"],
+            kwargs["PackageUserList"],
+            list(current) or "none",
+        )
+        job.waiter.call(
+            lambda: job.opensearch.update_package_scope(**kwargs),
+            f"UpdatePackageScope of {package_id}",
+        )
+        return Done(package_id, package_data(details))
 
     # delete -------------------------------------------------------------------------------
 

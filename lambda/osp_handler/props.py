@@ -26,9 +26,11 @@ if TYPE_CHECKING:
         AssociatePackageRequestTypeDef,
         CreatePackageRequestTypeDef,
         UpdatePackageRequestTypeDef,
+        UpdatePackageScopeRequestTypeDef,
     )
 
 __all__ = [
+    "ALLOW_LIST_PROPERTY",
     "ASSOCIATION_RESOURCE_TYPE",
     "PACKAGE_RESOURCE_TYPE",
     "AssociationProps",
@@ -55,6 +57,11 @@ UPDATABLE_PROPERTIES = (
     "PackageConfiguration",
     "PackageEncryptionOptions",
 )
+#: The accounts a package is shared with (the package's ``AllowListedUserList``, applied with
+#: UpdatePackageScope; not a CreatePackage parameter).
+ALLOW_LIST_PROPERTY = "AllowListedUserList"
+#: A ``PackageUser`` of the model: a 12-digit account id, or ``GLOBAL`` (every account).
+PACKAGE_USER_PATTERN = re.compile(r"^[0-9]{12}$|^GLOBAL$")
 SOURCE_VERSION_PROPERTY = "OspSourceVersion"
 PACKAGE_VERSION_PROPERTY = "OspPackageVersion"
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
@@ -198,10 +205,13 @@ class PackageProps:
 
     :param params: CreatePackage parameters given (API names, converted values).
     :param source_version: the control property ``OspSourceVersion``.
+    :param allow_list: ``AllowListedUserList`` (sorted, without duplicates); ``None`` when the
+        property is absent (the package's scope is not managed).
     """
 
     params: dict[str, Any]
     source_version: str | None = None
+    allow_list: tuple[str, ...] | None = None
 
     @property
     def explicit_name(self) -> str | None:
@@ -228,6 +238,24 @@ class PackageProps:
         """``PackageVendingOptions.VendingEnabled`` (``False`` when absent)."""
         options = self.params.get("PackageVendingOptions")
         return isinstance(options, Mapping) and options.get("VendingEnabled") is True
+
+    def scope_kwargs(
+        self, package_id: str, current: tuple[str, ...]
+    ) -> UpdatePackageScopeRequestTypeDef | None:
+        """Return the UpdatePackageScope call that makes the package's allow-list
+        ``allow_list``, or ``None`` when nothing is to change.
+
+        ``OVERRIDE`` sets a non-empty list (idempotent); an empty or absent list is reached by
+        ``REMOVE`` of the users ``current`` holds (an empty ``OVERRIDE`` is not documented).
+
+        :param current: the package's ``AllowListedUserList`` now.
+        """
+        wanted = self.allow_list or ()
+        if set(wanted) == set(current):
+            return None
+        if wanted:
+            return {"PackageID": package_id, "Operation": "OVERRIDE", "PackageUserList": [*wanted]}
+        return {"PackageID": package_id, "Operation": "REMOVE", "PackageUserList": [*current]}
 
     def create_kwargs(self, name: str) -> CreatePackageRequestTypeDef:
         """Return the CreatePackage parameters, with ``name`` as ``PackageName``."""
@@ -289,11 +317,22 @@ def package_props(
     :param lenient: never fail (for old properties).
     :raises PropertyError: when a property is missing, unknown or of the wrong kind.
     """
+    api_props = {key: value for key, value in props.items() if key != ALLOW_LIST_PROPERTY}
     params = _api_params(
-        props, service_model, "CreatePackage", resource_type=PACKAGE_RESOURCE_TYPE, lenient=lenient
+        api_props,
+        service_model,
+        "CreatePackage",
+        resource_type=PACKAGE_RESOURCE_TYPE,
+        lenient=lenient,
     )
-    result = PackageProps(params, _optional_str(props.get(SOURCE_VERSION_PROPERTY)))
+    allow_list = _allow_list(props.get(ALLOW_LIST_PROPERTY), lenient=lenient)
+    result = PackageProps(params, _optional_str(props.get(SOURCE_VERSION_PROPERTY)), allow_list)
     if not lenient:
+        if allow_list and not result.vending_enabled:
+            raise PropertyError(
+                f"{ALLOW_LIST_PROPERTY} {list(allow_list)} shares the package, which needs "
+                "PackageVendingOptions.VendingEnabled 'true' (changing it replaces the package)"
+            )
         _require(params, ("PackageType", "PackageSource"), PACKAGE_RESOURCE_TYPE)
         name = result.explicit_name
         if name is not None and not is_valid_package_name(name):
@@ -303,6 +342,31 @@ def package_props(
                 "a generated name)"
             )
     return result
+
+
+def _allow_list(value: Any, *, lenient: bool) -> tuple[str, ...] | None:
+    """``AllowListedUserList``: a list of 12-digit account ids or ``GLOBAL``; sorted, unique.
+
+    :param lenient: never fail (old properties): what does not convert counts as absent.
+    """
+    if value is None:
+        return None
+    problem = ""
+    if not isinstance(value, list | tuple):
+        problem = f"must be a list, got {value!r}"
+    else:
+        bad = [
+            item
+            for item in value
+            if not isinstance(item, str) or not PACKAGE_USER_PATTERN.match(item)
+        ]
+        if bad:
+            problem = f"has invalid entries {bad}: each must be a 12-digit account id or 'GLOBAL'"
+    if problem:
+        if lenient:
+            return None
+        raise PropertyError(f"property {ALLOW_LIST_PROPERTY} {problem}")
+    return tuple(sorted(set(value)))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ __all__ = [
     "validate_engine_version",
     "validate_package_id",
     "validate_package_name",
+    "validate_shared_with",
     "validate_timeout_seconds",
     "validate_type_specific",
 ]
@@ -45,6 +46,10 @@ TIMEOUT_MAX_SECONDS = 3600
 DEFAULT_TIMEOUT_SECONDS = 3600
 ZIP_PLUGIN = "ZIP-PLUGIN"
 TXT_DICTIONARY = "TXT-DICTIONARY"
+#: The ``PackageUser`` that shares a package with every account.
+ALL_ACCOUNTS = "GLOBAL"
+#: A ``PackageUser`` of the service model: a 12-digit account id, or ``GLOBAL``.
+PACKAGE_USER_PATTERN = re.compile(r"^[0-9]{12}$|^GLOBAL$")
 
 
 #: aws-cdk-lib's token encodings (``core/lib/private/encoding.ts``): a string token is embedded as
@@ -255,4 +260,62 @@ def validate_engine_compatibility(
             "plugin can only be associated with a domain of the same engine version",
             "Create a plugin package for the domain's engine version, or associate it with a "
             f"domain running {package_engine}",
+        )
+
+
+def validate_shared_with(
+    path: str,
+    shared_with: list[str] | None,
+    vending_enabled: bool | None,
+    own_account: str | None,
+) -> None:
+    """``shared_with``: 12-digit account ids, or ``GLOBAL`` alone, each once, never the stack's
+    own account, and only for a package with ``vending_enabled=True`` (UpdatePackageScope's
+    ``PackageUserList``; the service shares vended packages only)."""
+    if shared_with is None:
+        return
+    if shared_with and vending_enabled is not True:
+        raise fail(
+            path,
+            "shared_with",
+            shared_with,
+            "sharing a package with other accounts needs vending_enabled=True "
+            "(PackageVendingOptions)",
+            "Set vending_enabled=True (changing it replaces an existing package), or remove "
+            "shared_with",
+        )
+    if is_unresolved(shared_with):
+        return
+    known = [user for user in shared_with if not is_unresolved(user)]
+    bad = [
+        user for user in known if not isinstance(user, str) or not PACKAGE_USER_PATTERN.match(user)
+    ]
+    if bad:
+        raise fail(
+            path,
+            "shared_with",
+            bad,
+            "each entry must be a 12-digit AWS account id or 'GLOBAL' (every account)",
+            "Pass account ids such as '111122223333', or [OpenSearchPackage.ALL_ACCOUNTS]",
+        )
+    duplicates = sorted({user for user in known if known.count(user) > 1})
+    if duplicates:
+        raise fail(
+            path, "shared_with", duplicates, "an account is listed more than once", "List it once"
+        )
+    if ALL_ACCOUNTS in known and len(shared_with) > 1:
+        raise fail(
+            path,
+            "shared_with",
+            shared_with,
+            f"'{ALL_ACCOUNTS}' already shares the package with every account",
+            f"Pass ['{ALL_ACCOUNTS}'] alone, or only account ids",
+        )
+    if own_account is not None and not is_unresolved(own_account) and own_account in known:
+        raise fail(
+            path,
+            "shared_with",
+            own_account,
+            "it is the stack's own account, which owns the package",
+            "Remove it: the owner always sees and associates its packages",
         )

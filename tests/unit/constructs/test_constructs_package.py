@@ -17,6 +17,7 @@ from cdk_opensearch_packages.provider import (
     DOMAIN_ACTIONS,
     PACKAGE_ACTIONS,
     RULE_ACTIONS,
+    SCOPE_ACTIONS,
     OpenSearchPackageProvider,
 )
 
@@ -280,8 +281,11 @@ def _operations_called_in_handler(service: str) -> set[str]:
 
 def test_the_granted_actions_are_the_calls_the_handler_makes() -> None:
     """Least privilege both ways: every granted action is called somewhere in the handler, and
-    every call the handler makes is granted."""
-    granted_es = {a.removeprefix("es:") for a in (*PACKAGE_ACTIONS, *DOMAIN_ACTIONS)}
+    every call the handler makes is granted (UpdatePackageScope to stacks with a vended
+    package)."""
+    granted_es = {
+        a.removeprefix("es:") for a in (*PACKAGE_ACTIONS, *DOMAIN_ACTIONS, *SCOPE_ACTIONS)
+    }
     granted_events = {a.removeprefix("events:") for a in RULE_ACTIONS}
 
     assert _operations_called_in_handler("opensearch") == granted_es

@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import threading
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -47,7 +48,9 @@ from cdk_opensearch_packages.local.aws.constants import (
     BOOTSTRAP_QUALIFIER,
     FAKE_CREDENTIALS,
     REGION,
+    access_key_id,
     bootstrap_bucket_name,
+    credentials,
 )
 from cdk_opensearch_packages.local.awslambda.runner import LambdaRunner, LogStore
 from cdk_opensearch_packages.local.cloudformation.engine import LocalCloudFormation
@@ -142,6 +145,11 @@ class LocalAws:
     :param quiet: keep werkzeug from logging every HTTP request (moto's server logs them at
         INFO on the ``werkzeug`` logger unless it has a level).
     :param max_workers: resources CloudFormation provisions at the same time.
+    :param accounts: other accounts to emulate beside the default one (12-digit ids): a stack
+        deployed with ``cloudformation.deploy(..., account=...)`` runs its functions with that
+        account's credentials (:func:`.constants.credentials`), which the local OpenSearch API
+        maps to the account (packages shared between accounts); moto and the CloudFormation
+        stand-in treat every account as the default one.
     """
 
     def __init__(
@@ -156,9 +164,17 @@ class LocalAws:
         seed: int = 0,
         quiet: bool = True,
         max_workers: int = 16,
+        accounts: Sequence[str] = (),
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be > 0, got {time_scale!r}")
+        for account in accounts:
+            if len(account) != 12 or not account.isdigit() or account == ACCOUNT_ID:
+                raise ValueError(
+                    f"accounts: {account!r} must be a 12-digit account id other than {ACCOUNT_ID}"
+                )
+        #: Every emulated account, the default one first.
+        self.accounts: tuple[str, ...] = (ACCOUNT_ID, *dict.fromkeys(accounts))
         self.time_scale = time_scale
         self._lambda_timeout = lambda_timeout
         self._with_opensearch = opensearch
@@ -242,6 +258,7 @@ class LocalAws:
                 region=REGION,
                 account_id=ACCOUNT_ID,
                 seed=self._seed,
+                access_keys={access_key_id(account): account for account in self.accounts[1:]},
             )
             opensearch_url = self.opensearch.start()
         self._events_proxy = EventBridgeFaultProxy(
@@ -269,6 +286,7 @@ class LocalAws:
             opensearch=self.opensearch,
             code_root=self._work_dir / "functions",
             time_scale=self.time_scale,
+            accounts=self.accounts,
         )
         services.code_root.mkdir()
         ssm = self.client("ssm")
@@ -413,6 +431,28 @@ class LocalAws:
         client = session.client(service_name, endpoint_url=endpoint)  # type: ignore[call-overload]
         with self._clients_lock:
             return self._clients.setdefault(service_name, client)
+
+    def credentials(self, account_id: str) -> dict[str, str]:
+        """The fake credentials (environment variables) of an emulated account."""
+        if account_id not in self.accounts:
+            raise KeyError(f"account {account_id} is not emulated: LocalAws(accounts=[...])")
+        return credentials(account_id)
+
+    def opensearch_client_for(self, account_id: str) -> OpenSearchServiceClient:
+        """A client of the local OpenSearch packages API that calls as ``account_id``."""
+        if self.opensearch is None:
+            raise RuntimeError("this LocalAws runs without the local OpenSearch API")
+        keys = self.credentials(account_id)
+        session = boto3.session.Session(
+            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=keys["AWS_SESSION_TOKEN"],
+            region_name=REGION,
+        )
+        client: OpenSearchServiceClient = session.client(
+            "opensearch", endpoint_url=self.opensearch.endpoint_url
+        )
+        return client
 
     @property
     def s3(self) -> S3Client:

@@ -136,6 +136,8 @@ class FunctionConfig:
     :param timeout: seconds before the invocation is killed.
     :param memory_mb: the configured memory (reported in the context only).
     :param role: the execution role ARN (recorded only).
+    :param account_environment: credentials of the account the function runs in, when it is
+        not the default one (they replace the emulation's).
     """
 
     name: str
@@ -146,6 +148,7 @@ class FunctionConfig:
     timeout: float = 3.0
     memory_mb: int = 128
     role: str = ""
+    account_environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
@@ -481,6 +484,7 @@ class LambdaRunner:
             environment[key] = code_dir + value[len(TASK_ROOT) :] if in_task_root else value
         # Region, credentials and endpoints are the emulation's (reserved on AWS too).
         environment.update(self._base_environment)
+        environment.update(config.account_environment)
         return environment
 
     def _run_once(

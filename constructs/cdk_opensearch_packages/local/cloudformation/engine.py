@@ -240,12 +240,14 @@ class LocalCloudFormation:
         stack_name: str | None = None,
         *,
         parameters: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> StackResult:
         """Publish the assets of one stack of an assembly and create or update the stack.
 
         :param assembly: a loaded assembly or its directory (``cdk.out``).
         :param stack_name: which stack (required when the assembly holds several).
         :param parameters: parameter values (others take their defaults).
+        :param account: the emulated account to deploy into (see :meth:`deploy_template`).
         """
         loaded = assembly if isinstance(assembly, CloudAssembly) else CloudAssembly.load(assembly)
         if stack_name is None:
@@ -255,7 +257,7 @@ class LocalCloudFormation:
             artifact = loaded.stacks[0]
         else:
             artifact = loaded.stack(stack_name)
-        return self.deploy_artifact(artifact, parameters=parameters)
+        return self.deploy_artifact(artifact, parameters=parameters, account=account)
 
     def deploy_all(
         self, assembly: CloudAssembly | Path | str, *, stop_on_failure: bool = True
@@ -271,11 +273,17 @@ class LocalCloudFormation:
         return results
 
     def deploy_artifact(
-        self, artifact: StackArtifact, *, parameters: Mapping[str, str] | None = None
+        self,
+        artifact: StackArtifact,
+        *,
+        parameters: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> StackResult:
         """Publish a stack artifact's assets, then create or update the stack."""
         publish_file_assets(self.services.s3, artifact.assets)
-        return self.deploy_template(artifact.stack_name, artifact.template, parameters=parameters)
+        return self.deploy_template(
+            artifact.stack_name, artifact.template, parameters=parameters, account=account
+        )
 
     def deploy_template(
         self,
@@ -283,18 +291,26 @@ class LocalCloudFormation:
         template: Mapping[str, Any],
         *,
         parameters: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> StackResult:
         """Create the stack, or update it when it exists (assets must already be in S3).
 
         A stack left in ``ROLLBACK_COMPLETE`` is deleted first, as the CDK CLI does.
 
-        :raises TemplateError: when the template is invalid (nothing changes).
+        :param account: the emulated account a new stack goes into (one of
+            ``services.accounts``): its functions call the OpenSearch API with that account's
+            credentials and its domains belong to that account; the rest of the emulation
+            (moto's S3, IAM, Lambda, EventBridge, pseudo parameters) stays the default
+            account's. Default: - the stack's account when it exists, else the default account.
+        :raises TemplateError: when the template is invalid (nothing changes), the account is
+            not emulated, or the stack exists in another account.
         """
         with self._operation_lock:
             existing = self.stack(stack_name)
             if existing is not None and existing.status == "ROLLBACK_COMPLETE":
                 self._delete(existing)
                 existing = None
+            self._assign_account(stack_name, account, exists=existing is not None)
             if existing is not None and existing.status.endswith(("_FAILED", "_IN_PROGRESS")):
                 raise TemplateError(
                     f"Stack {stack_name} is in {existing.status} state and can not be updated."
@@ -303,6 +319,22 @@ class LocalCloudFormation:
             if existing is None:
                 return self._create(stack_name, copied, dict(parameters or {}))
             return self._update(existing, copied, dict(parameters or {}))
+
+    def _assign_account(self, stack_name: str, account: str | None, *, exists: bool) -> None:
+        services = self.services
+        current = services.stack_accounts.get(stack_name, ACCOUNT_ID)
+        if account is None:
+            if not exists:
+                services.stack_accounts.pop(stack_name, None)
+            return
+        if account not in services.accounts:
+            raise TemplateError(
+                f"Account {account} is not emulated (emulated: {', '.join(services.accounts)}); "
+                "start LocalAws(accounts=[...]) with it"
+            )
+        if exists and current != account:
+            raise TemplateError(f"Stack {stack_name} exists in account {current}, not {account}")
+        services.stack_accounts[stack_name] = account
 
     def delete(self, stack_name: str, *, retain_resources: Iterable[str] = ()) -> StackResult:
         """Delete a stack (a stack that does not exist: ``DELETE_COMPLETE``, nothing done).
@@ -513,7 +545,9 @@ class LocalCloudFormation:
         stack = Stack(
             name=stack_name,
             stack_id=(
-                f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+                f"arn:aws:cloudformation:{REGION}:"
+                f"{self.services.stack_accounts.get(stack_name, ACCOUNT_ID)}:stack/{stack_name}/"
+                f"{uuid.uuid4()}"
             ),
         )
         run = _Run(_Operation(stack, "CREATE"))

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, PARTITION, REGION, URL_SUFFIX
+from cdk_opensearch_packages.local.aws.constants import (
+    ACCOUNT_ID,
+    PARTITION,
+    REGION,
+    URL_SUFFIX,
+    credentials,
+)
 from cdk_opensearch_packages.local.awslambda.runner import (
     FunctionConfig,
     LambdaRunner,
@@ -110,6 +116,10 @@ class ProvisioningServices:
     :param time_scale: real seconds per emulated second (applied to ``ServiceTimeout``).
     :param on_custom_request: called with each custom resource request sent (for tests/demo).
     :param sent_requests: every custom resource request sent, oldest first.
+    :param accounts: the emulated accounts (the default one first).
+    :param stack_accounts: stack name -> account, for stacks deployed into another account than
+        the default one: their functions run with that account's credentials and their domains
+        belong to it (everything else stays in the one moto account).
     """
 
     s3: S3Client
@@ -123,6 +133,18 @@ class ProvisioningServices:
     on_custom_request: Callable[[dict[str, Any]], None] | None = None
     sent_requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    accounts: tuple[str, ...] = (ACCOUNT_ID,)
+    stack_accounts: dict[str, str] = field(default_factory=dict)
+
+    def account_of(self, stack_name: str) -> str | None:
+        """The account of a stack deployed into another account than the default one."""
+        account = self.stack_accounts.get(stack_name)
+        return None if account in (None, ACCOUNT_ID) else account
+
+
+def _account_environment(services: ProvisioningServices, stack_name: str) -> dict[str, str]:
+    account = services.account_of(stack_name)
+    return {} if account is None else credentials(account)
 
 
 def _random_suffix(length: int = 12, lowercase: bool = False) -> str:
@@ -422,6 +444,7 @@ class LambdaFunctionProvisioner(Provisioner):
             timeout=float(timeout),
             memory_mb=memory,
             role=role,
+            account_environment=_account_environment(self.services, request.stack_name),
         )
         client = self.services.lambda_client
         try:
@@ -734,7 +757,7 @@ class OpenSearchDomainProvisioner(Provisioner):
     def create(self, request: ResourceRequest, props: dict[str, Any]) -> Provisioned:
         """Register the domain (a generated lowercase name of at most 28 characters)."""
         name = str(props.get("DomainName") or self._generated(request))
-        self._register(name, props)
+        self._register(name, props, request)
         return Provisioned(name, self.attributes(request, name, props))
 
     def update(
@@ -746,7 +769,7 @@ class OpenSearchDomainProvisioner(Provisioner):
         old_attributes: dict[str, Any],
     ) -> Provisioned:
         """A new engine version is an upgrade of the same domain."""
-        self._register(physical_id, props)
+        self._register(physical_id, props, request)
         return Provisioned(physical_id, dict(old_attributes))
 
     def delete(self, request: ResourceRequest, physical_id: str, props: dict[str, Any]) -> None:
@@ -767,12 +790,13 @@ class OpenSearchDomainProvisioner(Provisioner):
             "Id": physical_id,
         }
 
-    def _register(self, name: str, props: dict[str, Any]) -> None:
+    def _register(self, name: str, props: dict[str, Any], request: ResourceRequest) -> None:
         if self.services.opensearch is None:
             return
         version = str(props.get("EngineVersion") or self.default_engine_version)
+        account = self.services.account_of(request.stack_name)
         try:
-            self.services.opensearch.register_domain(name, version)
+            self.services.opensearch.register_domain(name, version, account_id=account)
         except ValueError as error:
             raise ResourceFailed(f"Invalid domain: {error}") from error
 

@@ -11,7 +11,10 @@ client talks to it (``endpoint_url=service.endpoint_url`` or ``AWS_ENDPOINT_URL_
                               PackageSource={"S3BucketName": "b", "S3Key": "synonyms.txt"})
 
 Served: CreatePackage, DescribePackages, UpdatePackage, DeletePackage, GetPackageVersionHistory,
-AssociatePackage, DissociatePackage, ListDomainsForPackage, ListPackagesForDomain. Requests are
+AssociatePackage, DissociatePackage, ListDomainsForPackage, ListPackagesForDomain,
+UpdatePackageScope. The calling account follows from the access key id of the request's
+SigV4 ``Authorization`` header (``access_keys``: access key id -> account id; any other key is
+the service's ``account_id``), so packages can be shared between emulated accounts. Requests are
 routed and validated with botocore's service model (:mod:`.os_model`); the service's rules and
 timeline live in :mod:`.os_state`; faults in :mod:`.os_faults`.
 
@@ -22,7 +25,7 @@ Inspection and control (never an AWS path), JSON in and out:
   ``GET /_local/transitions[?package_id=F..&kind=package]``;
 - ``GET|POST|DELETE /_local/faults`` (read, change as :meth:`.FaultInjector.set_from_mapping`,
   clear); ``GET|POST /_local/timeline`` (phase seconds, partial update);
-- ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?}``),
+- ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?, "AccountId"?}``),
   ``DELETE /_local/domains/<name>``; ``POST /_local/in-use`` (``{"DomainName", "PackageID"}``);
 - ``POST /_local/reset``.
 """
@@ -31,10 +34,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +110,8 @@ _LOG = logging.getLogger(__name__)
 _SESSIONS: list[boto3.session.Session] = []
 _SESSION_LOCK = threading.Lock()
 _LOCAL_PREFIX = "/_local"
+#: The access key id in a SigV4 ``Authorization`` header.
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ class CallRecord:
     :param lost_status: the HTTP status of the answer a ``drop_after`` or ``error_after`` fault
         lost (the call was applied: 200 when it succeeded), else ``None``.
     :param lost_error_code: the AWS error code of that lost answer (``None`` on success).
+    :param account_id: the calling account (from the access key id).
     """
 
     operation: str
@@ -138,6 +145,7 @@ class CallRecord:
     params: dict[str, Any] | None
     lost_status: int | None = None
     lost_error_code: str | None = None
+    account_id: str | None = None
 
     @property
     def applied(self) -> bool:
@@ -161,6 +169,7 @@ class _Call:
     operation: str = "UnknownOperation"
     decision: FaultDecision = field(default_factory=FaultDecision)
     params: dict[str, Any] | None = None
+    account_id: str | None = None
 
 
 class LocalOpenSearchService(BackgroundWsgiServer):
@@ -179,6 +188,8 @@ class LocalOpenSearchService(BackgroundWsgiServer):
     :param package_quota: packages per Region (the service's 25).
     :param domain_package_quota: packages per domain (the service's 20).
     :param source_reader: reads package sources instead of S3 at ``s3_endpoint_url``.
+    :param access_keys: access key id -> account id of the other emulated accounts (a request
+        signed with any other key is ``account_id``'s).
     """
 
     def __init__(
@@ -196,9 +207,12 @@ class LocalOpenSearchService(BackgroundWsgiServer):
         package_quota: int = 25,
         domain_package_quota: int = 20,
         source_reader: SourceReader | None = None,
+        access_keys: Mapping[str, str] | None = None,
     ) -> None:
         self.region = region
         self.account_id = account_id
+        #: Access key id -> account id (other accounts than ``account_id``); may grow at run time.
+        self.access_keys: dict[str, str] = dict(access_keys or {})
         self.clock: Clock = clock or SystemClock()
         self._model = service_model()
         self._url_map = build_url_map(self._model)
@@ -224,11 +238,22 @@ class LocalOpenSearchService(BackgroundWsgiServer):
         self.start()
         return self
 
-    def client(self, config: Config | None = None) -> OpenSearchServiceClient:
+    def client(
+        self, config: Config | None = None, *, account_id: str | None = None
+    ) -> OpenSearchServiceClient:
         """A boto3 ``opensearch`` client for this endpoint (dummy credentials).
 
         :param config: botocore client configuration (retries, timeouts).
+        :param account_id: the account to call as (one of :attr:`access_keys`' accounts).
+            Default: - ``account_id``.
+        :raises KeyError: an account without an access key.
         """
+        access_key = "local"
+        if account_id is not None and account_id != self.account_id:
+            keys = [key for key, account in self.access_keys.items() if account == account_id]
+            if not keys:
+                raise KeyError(f"no access key of account {account_id} is known")
+            access_key = keys[0]
         with _SESSION_LOCK:
             if not _SESSIONS:
                 _SESSIONS.append(boto3.session.Session())
@@ -236,7 +261,7 @@ class LocalOpenSearchService(BackgroundWsgiServer):
                 "opensearch",
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,
-                aws_access_key_id="local",
+                aws_access_key_id=access_key,
                 aws_secret_access_key="local",
                 config=config,
             )
@@ -252,14 +277,31 @@ class LocalOpenSearchService(BackgroundWsgiServer):
     def timeline(self, value: Timeline) -> None:
         self._store.timeline = value
 
-    def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
+    def register_domain(
+        self,
+        name: str,
+        engine_version: str = DEFAULT_ENGINE_VERSION,
+        *,
+        account_id: str | None = None,
+    ) -> None:
         """Make a domain exist (idempotent; a new engine version is an upgrade).
 
         :param name: the domain name.
         :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``.
-        :raises ValueError: invalid name or engine version.
+        :param account_id: the account it belongs to. Default: - ``account_id``.
+        :raises ValueError: invalid name or engine version, or a name another account uses.
         """
-        self._store.register_domain(name, engine_version)
+        self._store.register_domain(name, engine_version, account_id=account_id)
+
+    def caller_account(self, authorization: str | None) -> str:
+        """The account of a request, from its ``Authorization`` header's access key id.
+
+        :param authorization: the header (``None`` or unsigned: ``account_id``).
+        """
+        match = _CREDENTIAL.search(authorization or "")
+        if match is None:
+            return self.account_id
+        return self.access_keys.get(match.group(1), self.account_id)
 
     def unregister_domain(self, name: str) -> None:
         """Delete a domain and its associations (no-op when unknown).
@@ -395,7 +437,9 @@ class LocalOpenSearchService(BackgroundWsgiServer):
                 )
             operation_model = self._model.operation_model(call.operation)
             call.params = parse_input(operation_model, uri_params, request.args, body)
-            result = self._store.handle(call.operation, call.params)
+            call.account_id = self.caller_account(request.headers.get("Authorization"))
+            with self._store.acting_as(call.account_id):
+                result = self._store.handle(call.operation, call.params)
             return 200, None, _json_response(200, result, call.request_id)
         except ApiError as error:
             allowed = ERRORS_BY_OPERATION.get(call.operation)
@@ -434,6 +478,7 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             params=call.params,
             lost_status=None if lost is None else lost[0],
             lost_error_code=None if lost is None else lost[1],
+            account_id=call.account_id,
         )
         with self._calls_lock:
             self._calls.append(record)
@@ -491,9 +536,11 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             return self.timeline.to_dict()
         if endpoint == "domains":
             if request.method == "POST":
+                account = payload.get("AccountId")
                 self.register_domain(
                     str(payload["DomainName"]),
                     str(payload.get("EngineVersion", DEFAULT_ENGINE_VERSION)),
+                    account_id=None if account is None else str(account),
                 )
             return {"domains": self.domains()}
         if endpoint == "domain":

@@ -78,6 +78,7 @@ ERRORS_BY_OPERATION: Final = MappingProxyType(
         "DissociatePackage": _COMMON | {"ResourceNotFoundException", "ConflictException"},
         "ListDomainsForPackage": _COMMON | {"ResourceNotFoundException"},
         "ListPackagesForDomain": _COMMON | {"ResourceNotFoundException"},
+        "UpdatePackageScope": _COMMON | {"ResourceNotFoundException"},
     }
 )
 
@@ -107,6 +108,18 @@ UNVERIFIED_ERRORS: Final = MappingProxyType(
         ("DissociatePackage", "ConflictException"): (
             "dissociating a package that is a prerequisite of another package still associated "
             "with the domain (the rule follows from the one above; the code is a guess)"
+        ),
+        ("UpdatePackageScope", "ValidationException"): (
+            "sharing a package whose PackageVendingOptions.VendingEnabled is false (the model "
+            "also lists DisabledOperationException; which one AWS answers is not documented)"
+        ),
+        ("UpdatePackageScope", "ResourceNotFoundException"): (
+            "UpdatePackageScope (or UpdatePackage, DeletePackage) of another account's package, "
+            "even an allow-listed one: only the owner may change it; the code is a guess"
+        ),
+        ("AssociatePackage", "ResourceNotFoundException"): (
+            "associating another account's package that is not (or no longer) allow-listed for "
+            "the caller, or not vended: the emulation treats it as invisible; the code is a guess"
         ),
         ("DescribePackages", "ResourceNotFoundException"): (
             "a PackageID filter none of whose ids exists (undocumented: tools handle an empty "

@@ -47,6 +47,7 @@ SERVED_OPERATIONS: Final = (
     "DissociatePackage",
     "ListDomainsForPackage",
     "ListPackagesForDomain",
+    "UpdatePackageScope",
 )
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)\}")

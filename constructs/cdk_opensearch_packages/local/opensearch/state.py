@@ -40,17 +40,37 @@ Rules that mirror the service (beyond what the model says):
 
 The error codes of the two prerequisite rules are not verified against AWS; they are listed in
 :data:`.os_errors.UNVERIFIED_ERRORS` with the other answers the emulation guesses.
+
+Several accounts (package sharing). Each call is made by an account (``handle(...,
+account_id=...)``; the HTTP layer derives it from the access key id; default: the store's
+``account_id``). A package belongs to the account that created it (``PackageOwner``); names are
+unique and the quota counts per owner. Domains belong to the account that registered them
+(domain names stay unique across accounts here, a simplification). UpdatePackageScope (owner
+only, vended packages only) sets the package's ``AllowListedUserList`` (ADD, REMOVE,
+OVERRIDE). Another account sees a package (DescribePackages, GetPackageVersionHistory,
+ListDomainsForPackage) and may associate it with its own domains only while the package is
+vended and the account, or ``GLOBAL``, is allow-listed; otherwise the package does not exist for
+it (ResourceNotFoundException). ``AllowListedUserList`` is shown to the owner only. What AWS does
+on these points beyond the model's documentation is not documented; the emulation's choices are
+listed in :data:`.os_errors.UNVERIFIED_ERRORS` and these rules:
+
+- an association made while allow-listed stays (ACTIVE, its version) when the owner removes the
+  account from the list; the consumer can still dissociate it, not associate again;
+- DeletePackage by the owner is refused (ConflictException) while any account's domain has the
+  package associated; ListDomainsForPackage shows the caller's own domains only.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 import json
 import random
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Final, Literal, TypeVar
@@ -83,6 +103,10 @@ _NAME = re.compile(r"[a-z][a-z0-9\-]+")
 # The model's EngineVersion pattern, matched against the whole value (re.fullmatch).
 _ENGINE = re.compile(r"Elasticsearch_[0-9]\.[0-9]{1,2}|OpenSearch_[0-9]{1,2}\.[0-9]{1,2}")
 _UPDATABLE: Final = frozenset({"AVAILABLE", "COPY_FAILED", "VALIDATION_FAILED"})
+#: The ``PackageUser`` that allow-lists every account.
+GLOBAL_USER: Final = "GLOBAL"
+#: The account making the current call (``None``: the store's own account).
+_CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("osp_caller", default=None)
 _DOMAIN_BUSY: Final = frozenset({"ASSOCIATING", "DISSOCIATING"})
 
 
@@ -172,6 +196,17 @@ class _Package:
     history: list[_Version] = field(default_factory=list)
     error_details: dict[str, str] | None = None
     pending: list[_Step] = field(default_factory=list)
+    allow_listed: list[str] = field(default_factory=list)
+
+    def vended(self) -> bool:
+        return bool((self.vending or {}).get("VendingEnabled"))
+
+    def visible_to(self, account_id: str) -> bool:
+        """Whether ``account_id`` owns the package or is allow-listed (and it is vended)."""
+        if account_id == self.owner:
+            return True
+        listed = self.allow_listed
+        return self.vended() and (account_id in listed or GLOBAL_USER in listed)
 
 
 @dataclass
@@ -192,6 +227,7 @@ class _Domain:
     name: str
     engine_version: str
     registered_at: float
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -259,6 +295,7 @@ class PackageStore:
             "DissociatePackage": self.dissociate_package,
             "ListDomainsForPackage": self.list_domains_for_package,
             "ListPackagesForDomain": self.list_packages_for_domain,
+            "UpdatePackageScope": self.update_package_scope,
         }
 
     # ----------------------------------------------------------------- configuration, time
@@ -274,15 +311,34 @@ class PackageStore:
         with self._lock:
             self._timeline = value
 
-    def handle(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def handle(
+        self, operation: str, params: dict[str, Any], *, account_id: str | None = None
+    ) -> dict[str, Any]:
         """Run one validated API call.
 
         :param operation: the operation name (one of :data:`.SERVED_OPERATIONS`).
         :param params: its validated input.
+        :param account_id: the calling account. Default: - the store's ``account_id``.
         :return: the output (JSON types, timestamps as epoch seconds).
         :raises ApiError: the AWS error to answer with.
         """
-        return self._handlers[operation](params)
+        if account_id is None:
+            return self._handlers[operation](params)
+        with self.acting_as(account_id):
+            return self._handlers[operation](params)
+
+    @contextlib.contextmanager
+    def acting_as(self, account_id: str | None) -> Iterator[None]:
+        """Make the calls in this context (this thread) ``account_id``'s (``None``: the
+        store's own account)."""
+        token = _CALLER.set(account_id)
+        try:
+            yield
+        finally:
+            _CALLER.reset(token)
+
+    def _caller(self) -> str:
+        return _CALLER.get() or self.account_id
 
     def advance(self) -> None:
         """Apply every scheduled status change that is due now."""
@@ -378,12 +434,20 @@ class PackageStore:
     # ---------------------------------------------------------------------------- packages
 
     def _package(self, package_id: str) -> _Package:
+        """A package the caller may see (its own, or allow-listed for it)."""
         package = self._packages.get(package_id)
-        if package is None:
+        if package is None or not package.visible_to(self._caller()):
             raise not_found(f"Package {package_id} not found.")
         return package
 
-    def _details(self, package: _Package) -> dict[str, Any]:
+    def _owned_package(self, package_id: str) -> _Package:
+        """A package of the caller's (another account's is not found: UNVERIFIED)."""
+        package = self._package(package_id)
+        if package.owner != self._caller():
+            raise not_found(f"Package {package_id} not found.")
+        return package
+
+    def _details(self, package: _Package, *, owner_view: bool = True) -> dict[str, Any]:
         available = package.available
         return _compact(
             {
@@ -402,6 +466,9 @@ class PackageStore:
                 "PackageOwner": package.owner,
                 "PackageVendingOptions": package.vending,
                 "PackageEncryptionOptions": package.encryption,
+                "AllowListedUserList": (
+                    list(package.allow_listed) if owner_view and package.allow_listed else None
+                ),
             }
         )
 
@@ -477,12 +544,14 @@ class PackageStore:
                 return candidate
 
     def _check_create(self, name: str) -> None:
-        if any(package.name == name for package in self._packages.values()):
+        owner = self._caller()
+        owned = [package for package in self._packages.values() if package.owner == owner]
+        if any(package.name == name for package in owned):
             raise ApiError(
                 "ResourceAlreadyExistsException",
                 f"A package named {name} already exists in {self.region}.",
             )
-        if len(self._packages) >= self.package_quota:
+        if len(owned) >= self.package_quota:
             raise ApiError(
                 "LimitExceededException",
                 f"The limit of {self.package_quota} packages per Region is reached; delete a "
@@ -519,7 +588,7 @@ class PackageStore:
                 package_type=package_type,
                 description=params.get("PackageDescription"),
                 engine_version=params.get("EngineVersion"),
-                owner=self.account_id,
+                owner=self._caller(),
                 vending=params.get("PackageVendingOptions"),
                 encryption=params.get("PackageEncryptionOptions"),
                 status="COPYING",
@@ -540,7 +609,7 @@ class PackageStore:
             return {"PackageDetails": self._details(package)}
 
     def _check_update(self, package_id: str, params: dict[str, Any]) -> _Package:
-        package = self._package(package_id)
+        package = self._owned_package(package_id)
         self._check_type_rules(package.package_type, params, engine_version_allowed=False)
         if package.status not in _UPDATABLE:
             raise conflict(
@@ -590,7 +659,7 @@ class PackageStore:
         package_id = params["PackageID"]
         with self._lock:
             self._advance()
-            package = self._package(package_id)
+            package = self._owned_package(package_id)
             if package.status == "DELETING":
                 return {"PackageDetails": self._details(package)}
             domains = sorted(
@@ -626,7 +695,8 @@ class PackageStore:
             filters.append((item["Name"], list(item["Value"])))
         with self._lock:
             self._advance()
-            packages = list(self._packages.values())
+            caller = self._caller()
+            packages = [p for p in self._packages.values() if p.visible_to(caller)]
             for name, values in filters:
                 if name == "PackageID" and not any(
                     fnmatchcase(package.package_id, value)
@@ -635,7 +705,7 @@ class PackageStore:
                 ):
                     raise not_found(f"Package {', '.join(values)} not found.")
             matching = [
-                self._details(package)
+                self._details(package, owner_view=package.owner == caller)
                 for package in packages
                 if all(self._matches(package, name, values) for name, values in filters)
             ]
@@ -666,7 +736,39 @@ class PackageStore:
             {"PackageID": package_id, "PackageVersionHistoryList": page, "NextToken": token}
         )
 
+    def update_package_scope(self, params: dict[str, Any]) -> dict[str, Any]:
+        """UpdatePackageScope: ADD, REMOVE or OVERRIDE the package's ``AllowListedUserList``."""
+        package_id = params["PackageID"]
+        operation = params["Operation"]
+        users = list(dict.fromkeys(params["PackageUserList"]))
+        with self._lock:
+            self._advance()
+            package = self._owned_package(package_id)
+            if not package.vended():
+                raise validation_error(
+                    f"Package {package_id} is not vended (PackageVendingOptions.VendingEnabled "
+                    "is false): only a vended package can be shared."
+                )
+            if package.status == "DELETING":
+                raise not_found(f"Package {package_id} not found.")
+            current = package.allow_listed
+            if operation == "ADD":
+                package.allow_listed = current + [user for user in users if user not in current]
+            elif operation == "REMOVE":
+                package.allow_listed = [user for user in current if user not in users]
+            else:
+                package.allow_listed = users
+            return {
+                "PackageID": package_id,
+                "Operation": operation,
+                "PackageUserList": list(package.allow_listed),
+            }
+
     # ------------------------------------------------------------------------ associations
+
+    def _domain_account(self, name: str) -> str | None:
+        domain = self._domains.get(name)
+        return None if domain is None else (domain.account_id or self.account_id)
 
     def _domain(self, name: str) -> _Domain:
         if not _NAME.fullmatch(name):
@@ -675,7 +777,7 @@ class PackageStore:
                 "digits and hyphens."
             )
         domain = self._domains.get(name)
-        if domain is None:
+        if domain is None or (domain.account_id or self.account_id) != self._caller():
             raise not_found(f"Domain {name} not found.")
         return domain
 
@@ -726,7 +828,8 @@ class PackageStore:
             package = self._package(package_id)
             domain = self._domain(domain_name)
             for prerequisite in prerequisites:
-                if prerequisite not in self._packages:
+                known = self._packages.get(prerequisite)
+                if known is None or not known.visible_to(self._caller()):
                     raise not_found(f"Prerequisite package {prerequisite} not found.")
             self._check_prerequisites_active(domain_name, package_id, prerequisites)
             available = package.available
@@ -877,10 +980,11 @@ class PackageStore:
         with self._lock:
             self._advance()
             self._package(package_id)
+            caller = self._caller()
             entries = [
                 self._association_details(association)
                 for key, association in sorted(self._associations.items())
-                if key[1] == package_id
+                if key[1] == package_id and self._domain_account(key[0]) == caller
             ]
         page, token = _paginate(entries, params, f"ListDomainsForPackage/{package_id}")
         return _compact({"DomainPackageDetailsList": page, "NextToken": token})
@@ -901,13 +1005,23 @@ class PackageStore:
 
     # ------------------------------------------------------------------- local (test) hooks
 
-    def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
+    def register_domain(
+        self,
+        name: str,
+        engine_version: str = DEFAULT_ENGINE_VERSION,
+        *,
+        account_id: str | None = None,
+    ) -> None:
         """Make a domain exist (the CloudFormation stand-in "creates" one); idempotent.
 
         :param name: the domain name (3-28 chars, ``[a-z][a-z0-9-]+``).
         :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``; re-registering
             changes it (an engine upgrade).
+        :param account_id: the account the domain belongs to. Default: - the store's.
+        :raises ValueError: invalid name or engine version, or a domain of that name in another
+            account (names are unique across the emulated accounts).
         """
+        account = account_id or self.account_id
         if not 3 <= len(name) <= 28 or not _NAME.fullmatch(name):
             raise ValueError(f"invalid domain name {name!r}: 3-28 chars of [a-z][a-z0-9-]+")
         if not _ENGINE.fullmatch(engine_version):
@@ -917,8 +1031,13 @@ class PackageStore:
         with self._lock:
             self._advance()
             existing = self._domains.get(name)
+            if existing is not None and (existing.account_id or self.account_id) != account:
+                raise ValueError(
+                    f"domain {name!r} exists in account {existing.account_id}: domain names are "
+                    "unique across the emulated accounts"
+                )
             registered = existing.registered_at if existing else self._clock.time()
-            self._domains[name] = _Domain(name, engine_version, registered)
+            self._domains[name] = _Domain(name, engine_version, registered, account)
 
     def unregister_domain(self, name: str) -> None:
         """Remove a domain and its associations (the domain was deleted); no-op when unknown.
@@ -974,6 +1093,7 @@ class PackageStore:
                     "DomainName": domain.name,
                     "EngineVersion": domain.engine_version,
                     "RegisteredAt": domain.registered_at,
+                    "AccountId": domain.account_id or self.account_id,
                 }
                 for domain in self._domains.values()
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import FAKE_ASSEMBLY, TEST_TIMELINE, TIME_SCALE
+from e2e_support import CONSUMER_ACCOUNT, FAKE_ASSEMBLY, TEST_TIMELINE, TIME_SCALE
 
 from cdk_opensearch_packages.local.aws.env import LocalAws
 from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly, publish_file_assets
@@ -27,9 +27,12 @@ def fake_aws() -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="module")
 def local_aws() -> Iterator[LocalAws]:
-    """A complete local AWS (moto and the local OpenSearch API) with short phases."""
+    """A complete local AWS (moto and the local OpenSearch API) with short phases, and a second
+    account (:data:`CONSUMER_ACCOUNT`) for package sharing."""
     with LocalAws(
-        time_scale=TIME_SCALE, opensearch_timeline=Timeline.from_mapping(TEST_TIMELINE)
+        time_scale=TIME_SCALE,
+        opensearch_timeline=Timeline.from_mapping(TEST_TIMELINE),
+        accounts=[CONSUMER_ACCOUNT],
     ) as aws:
         yield aws
 

@@ -14,6 +14,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FAKE_ASSEMBLY = FIXTURES / "fake_assembly"
 #: One emulated minute lasts one real second.
 TIME_SCALE = 1 / 60
+#: The second emulated account of :func:`conftest.local_aws` (package sharing).
+CONSUMER_ACCOUNT = "210987654321"
 
 
 def fake_template(**thing: Any) -> dict[str, Any]:

@@ -15,6 +15,8 @@ parameters:
 - ``AllowedKmsKeyArns``: keys of encrypted plugin packages and of SSE-KMS source objects.
 - ``KeyStoreAccessRoleArns``: roles the provider may pass to OpenSearch Service (key-store access
   of plugin associations).
+- ``AllowPackageSharing``: ``true`` grants ``es:UpdatePackageScope`` (packages with an
+  ``AllowListedUserList``, shared with other accounts); ``false`` (the default) does not.
 
 An empty list grants nothing (the statement's policy is left out by a condition).
 
@@ -48,6 +50,7 @@ from cdk_opensearch_packages.handler_asset import HandlerBundle, stage_handler_b
 from cdk_opensearch_packages.provider import (
     DOMAIN_ACTIONS,
     PROVIDER_ID,
+    SCOPE_ACTIONS,
     OpenSearchPackageProvider,
     kms_statements,
 )
@@ -198,6 +201,17 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
             "association. Empty: none",
         )
 
+        self.allow_package_sharing = aws_cdk.CfnParameter(
+            self,
+            "AllowPackageSharing",
+            type="String",
+            default="false",
+            allowed_values=["false", "true"],
+            description="'true' lets the provider share packages with other accounts "
+            "(es:UpdatePackageScope, for AllowListedUserList). Keep it 'true' while a package "
+            "the provider manages is vended: removing AllowListedUserList unshares it",
+        )
+
         code = aws_lambda.Code.from_cfn_parameters(
             bucket_name_param=self.code_bucket, object_key_param=self.code_key
         )
@@ -279,6 +293,30 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
                 resources=self.key_store_access_role_arns.value_as_list,
                 conditions={"StringEquals": {"iam:PassedToService": "es.amazonaws.com"}},
             ),
+        )
+        sharing = aws_iam.Policy(
+            self,
+            "PackageSharingPolicy",
+            roles=[role],
+            statements=[aws_iam.PolicyStatement(actions=list(SCOPE_ACTIONS), resources=["*"])],
+        )
+        sharing_resource = sharing.node.default_child
+        assert isinstance(sharing_resource, aws_iam.CfnPolicy)
+        sharing_resource.cfn_options.condition = aws_cdk.CfnCondition(
+            self,
+            "AllowsPackageSharing",
+            expression=aws_cdk.Fn.condition_equals(
+                self.allow_package_sharing.value_as_string, "true"
+            ),
+        )
+        aws_cdk.Validations.of(sharing).acknowledge(
+            aws_cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason=(
+                    "es:UpdatePackageScope supports no resource-level permissions (there is no "
+                    "package ARN); granted only when AllowPackageSharing is 'true'"
+                ),
+            )
         )
         aws_cdk.Validations.of(source_policy).acknowledge(
             aws_cdk.Acknowledgment(
@@ -442,6 +480,7 @@ def _interface() -> dict[str, Any]:
                 "AllowedDomainNames",
                 "AllowedKmsKeyArns",
                 "KeyStoreAccessRoleArns",
+                "AllowPackageSharing",
             ),
         ),
     )

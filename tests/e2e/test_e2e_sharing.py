@@ -176,7 +176,7 @@ def test_owner_and_consumer_stacks_share_a_package(aws: LocalAws, apps: Apps) ->
     assert len([c for c in aws.opensearch.calls() if c.operation == "UpdatePackageScope"]) == 3
 
 
-def test_a_stack_cannot_change_account(aws: LocalAws, apps: Apps) -> None:
+def test_deploying_into_an_account_that_is_not_emulated_fails(aws: LocalAws, apps: Apps) -> None:
     from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
 
     with pytest.raises(TemplateError, match="not emulated"):

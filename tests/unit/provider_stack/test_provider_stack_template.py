@@ -154,7 +154,12 @@ def test_list_parameters_are_empty_by_default(provider: ProviderTemplate, name: 
 
 def test_needs_no_bootstrap_and_no_asset(provider: ProviderTemplate) -> None:
     template = provider.json
-    assert set(template["Parameters"]) == {"CodeBucket", "CodeKey", *LIST_PARAMETERS}
+    assert set(template["Parameters"]) == {
+        "CodeBucket",
+        "CodeKey",
+        "AllowPackageSharing",
+        *LIST_PARAMETERS,
+    }
     assert "Rules" not in template  # no CheckBootstrapVersion
     assert "CDKMetadata" not in template["Resources"]
     assert all("Metadata" not in resource for resource in template["Resources"].values())
@@ -234,6 +239,21 @@ def test_kms_keys_grant_the_key_actions_on_those_keys(provider: ProviderTemplate
             "Effect": "Allow",
             "Resource": keys.split(","),
         },
+    ]
+
+
+@pytest.mark.parametrize(("value", "granted"), [("false", False), ("true", True)])
+def test_package_sharing_is_granted_only_when_allowed(
+    provider: ProviderTemplate, value: str, granted: bool
+) -> None:
+    parameter = provider.json["Parameters"]["AllowPackageSharing"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["false", "true"])
+    conditions = provider.json["Conditions"]
+    parameters = {**_parameters(), "AllowPackageSharing": value}
+    assert evaluate(conditions["AllowsPackageSharing"], parameters, conditions) is granted
+    policy = _conditional_policy(provider, "AllowsPackageSharing")
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "es:UpdatePackageScope", "Effect": "Allow", "Resource": "*"}
     ]
 
 

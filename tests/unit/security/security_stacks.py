@@ -1,8 +1,8 @@
 """A stack that uses every feature of the library, checked by cdk-nag and cfn-lint.
 
-Features: a dictionary from an asset with a ``dictionary_kind`` (also vended, retained, with a
-custom timeout), a dictionary from a bucket object with ``object_version`` (the bucket has its own
-KMS key), a plugin from an asset zip with an engine version, configuration requirements, an
+Features: a dictionary from an asset with a ``dictionary_kind`` (also vended and shared with
+another account, retained, with a custom timeout), a dictionary from a bucket object with
+``object_version`` (the bucket has its own KMS key), a plugin from an asset zip with an engine version, configuration requirements, an
 encryption key and a license plus a config package as prerequisites, associated with a key-store
 access role; packages imported by id and by name; associations with a ``Domain`` construct and
 with a domain name string.
@@ -142,6 +142,7 @@ def build_every_feature(
         dictionary_kind=DictionaryKind.SYNONYMS,
         description="Product synonyms",
         vending_enabled=True,
+        shared_with=["111122223333"],
         timeout=aws_cdk.Duration.minutes(20),
         removal_policy=aws_cdk.RemovalPolicy.RETAIN,
         domains=[domain],

@@ -37,6 +37,7 @@ from cdk_opensearch_packages.provider import (
     KMS_ACTIONS,
     PACKAGE_ACTIONS,
     RULE_ACTIONS,
+    SCOPE_ACTIONS,
 )
 
 ACKNOWLEDGED = aws_cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
@@ -241,6 +242,7 @@ def test_provider_actions_are_exactly_what_the_handler_needs(every_feature: Ever
     actions = {action for s in statements for action in as_list(s["Action"])}
     assert actions == {
         *PACKAGE_ACTIONS,
+        *SCOPE_ACTIONS,  # a vended package, shared
         *DOMAIN_ACTIONS,
         *RULE_ACTIONS,
         *KMS_ACTIONS,
@@ -259,7 +261,7 @@ def test_provider_actions_are_exactly_what_the_handler_needs(every_feature: Ever
 def test_every_statement_grants_one_kind_of_permission(every_feature: EveryFeature) -> None:
     """So the per-kind checks below see every resource: no statement mixes kinds."""
     kinds = (
-        PACKAGE_ACTIONS,
+        (*PACKAGE_ACTIONS, *SCOPE_ACTIONS),
         DOMAIN_ACTIONS,
         RULE_ACTIONS,
         KMS_ACTIONS,
@@ -277,7 +279,7 @@ def test_only_package_actions_are_on_star(every_feature: EveryFeature) -> None:
     on_star = [s for s in statements if "*" in as_list(s["Resource"])]
     assert len(on_star) == 1
     assert as_list(on_star[0]["Resource"]) == ["*"]
-    assert sorted(as_list(on_star[0]["Action"])) == sorted(PACKAGE_ACTIONS)
+    assert sorted(as_list(on_star[0]["Action"])) == sorted((*PACKAGE_ACTIONS, *SCOPE_ACTIONS))
     assert "Condition" not in on_star[0]
     # Every other resource is an ARN without wildcards, except the rule-name prefix.
     for statement in statements:

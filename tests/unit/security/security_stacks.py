@@ -4,8 +4,8 @@ Features: a dictionary from an asset with a ``dictionary_kind`` (also vended and
 another account, retained, with a custom timeout), a dictionary from a bucket object with
 ``object_version`` (the bucket has its own KMS key), a plugin from an asset zip with an engine
 version, configuration requirements, an encryption key and a license plus a config package as
-prerequisites, associated with a key-store access role; packages imported by id and by name; associations with a ``Domain`` construct and
-with a domain name string.
+prerequisites, associated with a key-store access role; packages imported by id and by name;
+associations with a ``Domain`` construct and with a domain name string.
 
 The domain is configured as the example app configures its own (what cdk-nag's AwsSolutions pack
 accepts); the findings an example domain cannot avoid are acknowledged on the domain itself, each

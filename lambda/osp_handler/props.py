@@ -346,6 +346,8 @@ def package_props(
 
 def _allow_list(value: Any, *, lenient: bool) -> tuple[str, ...] | None:
     """``AllowListedUserList``: a list of 12-digit account ids or ``GLOBAL``; sorted, unique.
+    Empty strings are dropped: CloudFormation resolves an empty ``CommaDelimitedList``
+    parameter to ``[""]``.
 
     :param lenient: never fail (old properties): what does not convert counts as absent.
     """
@@ -355,6 +357,7 @@ def _allow_list(value: Any, *, lenient: bool) -> tuple[str, ...] | None:
     if not isinstance(value, list | tuple):
         problem = f"must be a list, got {value!r}"
     else:
+        value = [item for item in value if item != ""]
         bad = [
             item
             for item in value

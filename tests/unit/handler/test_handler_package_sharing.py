@@ -212,4 +212,8 @@ def test_old_allow_lists_never_block_a_rollback(opensearch: OpenSearchServiceCli
         opensearch.meta.service_model,
     )
     assert new.allow_list == (OTHER, CONSUMER)  # sorted, once each
+    empty_parameter = package_props(
+        {**base, "AllowListedUserList": [""]}, opensearch.meta.service_model
+    )
+    assert empty_parameter.allow_list == ()  # an empty CommaDelimitedList: nobody
     assert new.create_kwargs("n").get("AllowListedUserList") is None  # never a CreatePackage param

@@ -10,7 +10,7 @@
 //
 // A second mode, "standard-tokens", prints which code points the standard tokenizer turns into
 // a token on their own, and which need a following variation selector or keycap mark; the
-// library keeps those ranges in a generated table (checks/standard_tokenizer_table.py).
+// library keeps those ranges in a generated table (checks/standard_tokens.py).
 
 import java.io.BufferedReader;
 import java.io.IOException;

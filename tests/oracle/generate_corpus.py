@@ -25,15 +25,107 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "generated.jsonl"
 
 # Blanks Java treats differently: trimmed (<= U+0020) or not, Character.isWhitespace or not.
-BLANKS = [" ", " ", " ", "  ", "\t", "\u3000", "\u00a0", "\u2003", "\x0b", "\x0c", "\x1c", "\x1f",
-          "\x85", "\u2028", "\u200b", "\ufeff", "\x01", "\u202f", "\u1680"]
-WORDS = ["a", "b", "tv", "television", "i-pod", "ipod", "new york", "ny", "Café", "naïve", "e-mail",
-         "日本", "東京", "ラーメン", "ひらがな", "한국어", "ไทย", "🙂", "❤", "❤\ufe0f", "©", "™",
-         "#\u20e3", "*\ufe0f\u20e3", "\U0001f1ef\U0001f1f5", "\U0001f1ef", "👍🏽", "x\u0301",
-         "\u0301", "42", "3.14", "R2-D2", "C++", "c#", "a.b", "o'neil", "_", "__init__", "x_y",
-         "٣", "²", "Ⅻ", "α", "ß", "\u200dx", "a\u200db", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
-PUNCT = ["-", "...", "&", "+", "#", "@", "'", "·", "/", "$", "€", "°", "→", "%", "*", "!", "?",
-         "<", ">", "=", "~", "^", "|", "\u2014", "\u00bf", "\u3001", "\u3002", "\u2603", "\u2764"]
+BLANKS = [
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\t",
+    "\u3000",
+    "\u00a0",
+    "\u2003",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1f",
+    "\x85",
+    "\u2028",
+    "\u200b",
+    "\ufeff",
+    "\x01",
+    "\u202f",
+    "\u1680",
+]
+WORDS = [
+    "a",
+    "b",
+    "tv",
+    "television",
+    "i-pod",
+    "ipod",
+    "new york",
+    "ny",
+    "Café",
+    "naïve",
+    "e-mail",
+    "日本",
+    "東京",
+    "ラーメン",
+    "ひらがな",
+    "한국어",
+    "ไทย",
+    "🙂",
+    "❤",
+    "❤\ufe0f",
+    "©",
+    "™",
+    "#\u20e3",
+    "*\ufe0f\u20e3",
+    "\U0001f1ef\U0001f1f5",
+    "\U0001f1ef",
+    "👍🏽",
+    "x\u0301",
+    "\u0301",
+    "42",
+    "3.14",
+    "R2-D2",
+    "C++",
+    "c#",
+    "a.b",
+    "o'neil",
+    "_",
+    "__init__",
+    "x_y",
+    "٣",
+    "²",
+    "Ⅻ",
+    "\u03b1",
+    "ß",
+    "\u200dx",
+    "a\u200db",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+]
+PUNCT = [
+    "-",
+    "...",
+    "&",
+    "+",
+    "#",
+    "@",
+    "'",
+    "·",
+    "/",
+    "$",
+    "€",
+    "°",
+    "→",
+    "%",
+    "*",
+    "!",
+    "?",
+    "<",
+    ">",
+    "=",
+    "~",
+    "^",
+    "|",
+    "\u2014",
+    "\u00bf",
+    "\u3001",
+    "\u3002",
+    "\u2603",
+    "\u2764",
+]
 LINE_ENDS = ["\n", "\n", "\n", "\r\n", "\r"]
 
 
@@ -132,11 +224,45 @@ def stop_words_file(rng: random.Random) -> str:
 
 # --- kuromoji (CSV: surface,segmentation,readings,part of speech) ---------------------------
 
-JA_SURFACES = ["関西国際空港", "東京スカイツリー", "朝青龍", "日本経済新聞", "すもも", "a", "ab c",
-               "カスタム名詞", "東京", "関西国際空港", "東京スカイツリー", "朝青龍", "日本経済新聞",
-               "すもも", "東京", "ラーメン", "", " ", "x#y", "\"q\"", "a,b", "a b"]
-JA_READINGS = ["カンサイ", "コクサイ", "クウコウ", "トウキョウ", "スカイツリー", "アサショウリュウ",
-               "ニホン", "ケイザイ", "シンブン", "スモモ", "エー", "カスタム", "メイシ"]
+JA_SURFACES = [
+    "関西国際空港",
+    "東京スカイツリー",
+    "朝青龍",
+    "日本経済新聞",
+    "すもも",
+    "a",
+    "ab c",
+    "カスタム名詞",
+    "東京",
+    "関西国際空港",
+    "東京スカイツリー",
+    "朝青龍",
+    "日本経済新聞",
+    "すもも",
+    "東京",
+    "ラーメン",
+    "",
+    " ",
+    "x#y",
+    '"q"',
+    "a,b",
+    "a b",
+]
+JA_READINGS = [
+    "カンサイ",
+    "コクサイ",
+    "クウコウ",
+    "トウキョウ",
+    "スカイツリー",
+    "アサショウリュウ",
+    "ニホン",
+    "ケイザイ",
+    "シンブン",
+    "スモモ",
+    "エー",
+    "カスタム",
+    "メイシ",
+]
 JA_POS = ["カスタム名詞", "名詞", "人名", "固有名詞", ""]
 
 
@@ -146,7 +272,9 @@ def kuromoji_segmentation(rng: random.Random, surface: str) -> tuple[str, int]:
         text = pick(rng, ["", " ", "関西 国際", "a b c", "x", "関西国際空港港", "  "])
         return text, len([piece for piece in text.split(" ") if piece]) or 1
     cuts = sorted(rng.sample(range(1, len(surface)), min(len(surface) - 1, rng.randint(0, 2))))
-    pieces = [surface[start:end] for start, end in zip([0, *cuts], [*cuts, len(surface)])]
+    pieces = [
+        surface[start:end] for start, end in zip([0, *cuts], [*cuts, len(surface)], strict=True)
+    ]
     if rng.random() < 0.04 and len(pieces) > 1:
         pieces.pop()
     if rng.random() < 0.04:
@@ -199,7 +327,20 @@ def kuromoji_file(rng: random.Random) -> str:
 
 # --- nori (surface, then its segments, separated by blanks) --------------------------------
 
-KO_WORDS = ["세종시", "세종", "시", "c++", "해물", "해물탕", "탕", "삼성전자", "삼성", "전자", "가", "ab"]
+KO_WORDS = [
+    "세종시",
+    "세종",
+    "시",
+    "c++",
+    "해물",
+    "해물탕",
+    "탕",
+    "삼성전자",
+    "삼성",
+    "전자",
+    "가",
+    "ab",
+]
 
 
 def nori_line(rng: random.Random) -> str:

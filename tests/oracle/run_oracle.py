@@ -103,12 +103,12 @@ def write_table(classpath: str) -> None:
     ).stdout
     classes = dict(line.split("\t", 1) for line in output.splitlines())
     lines = [
-        '"""Which characters Lucene\'s standard tokenizer turns into tokens (generated, do not edit).',
+        '"""The characters Lucene\'s standard tokenizer makes tokens of (generated: do not edit).',
         "",
-        "Written by ``make oracle`` (tests/oracle/run_oracle.py) from Lucene 8's StandardTokenizer:",
-        "``TOKEN_RANGES`` holds the code points that make a token on their own (letters, digits,",
-        "ideographs, kana, hangul, South-East Asian scripts, emoji); ``KEYCAP_BASES`` the ones that",
-        "make a token only when followed by U+20E3 (a keycap, optionally after U+FE0F).",
+        "Written by ``make oracle`` (tests/oracle/run_oracle.py) from Lucene 8's tokenizer:",
+        "``TOKEN_RANGES`` holds the code points that make a token on their own (letters,",
+        "digits, ideographs, kana, hangul, South-East Asian scripts, emoji); ``KEYCAP_BASES``",
+        "the ones that make a token only before U+20E3 (a keycap, maybe after U+FE0F).",
         '"""',
         "",
         "from __future__ import annotations",

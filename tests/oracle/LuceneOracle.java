@@ -277,6 +277,8 @@ public final class LuceneOracle {
             }
             out.append('\n');
         }
+        String flag = new String(Character.toChars(0x1F1EF));
+        out.append("regional_pair\t").append(!hasToken(flag) && hasToken(flag + flag)).append('\n');
         System.out.print(out);
     }
 }

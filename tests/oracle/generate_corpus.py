@@ -190,7 +190,26 @@ def synonym_side(rng: random.Random) -> str:
 def synonym_line(rng: random.Random) -> str:
     roll = rng.random()
     if roll < 0.08:
-        return pick(rng, ["# comment", "#", " # indented", "\t#x", "#a => b", "\u3000#"])
+        return pick(
+            rng,
+            [
+                "# comment",
+                "#",
+                " # indented",
+                "\t#x",
+                "#a => b",
+                "\u3000#",
+                ",",
+                ",,",
+                "\\",
+                "a\\",
+                "=>",
+                "=>=>",
+                " => ",
+                "a#b, c",
+                "\ufeffa, b",
+            ],
+        )
     if roll < 0.14:
         return pick(rng, ["", " ", "\t", "\u3000", "\u00a0", "\x0b", "  \t "])
     arrows = ["=>", " => ", "=>=>", " =>=> ", "= >", "\\=>", "=> =>", "=>,", ",=>"]
@@ -225,6 +244,9 @@ def stop_words_file(rng: random.Random) -> str:
 # --- kuromoji (CSV: surface,segmentation,readings,part of speech) ---------------------------
 
 JA_SURFACES = [
+    '"a#b"',
+    "a\u2028b",
+    "c#",
     "関西国際空港",
     "東京スカイツリー",
     "朝青龍",
@@ -263,7 +285,7 @@ JA_READINGS = [
     "カスタム",
     "メイシ",
 ]
-JA_POS = ["カスタム名詞", "名詞", "人名", "固有名詞", ""]
+JA_POS = ["カスタム名詞", "名詞", "人名", "固有名詞", "", "名詞#x", '"名詞"', "名詞\u2028"]
 
 
 def kuromoji_segmentation(rng: random.Random, surface: str) -> tuple[str, int]:
@@ -371,6 +393,41 @@ def nori_file(rng: random.Random) -> str:
     return join_lines(rng, lines)
 
 
+# --- noise: short lines drawn from the characters every parser treats specially ------------
+
+NOISE = {
+    "synonyms": [",", ",", "=>", "=", ">", "\\", "#", "a", "b", "東", "-", "_"],
+    "stopwords": ["#", "a", "b", "東", "-", ","],
+    "kuromoji": [",", ",", ",", '"', '"', "#", "a", "東", "ア", "名詞", "\\"],
+    "nori": ["#", "가", "나다", "a", "b", "\\", ","],
+}
+NOISE_BLANKS = [
+    " ",
+    " ",
+    "\t",
+    "\u3000",
+    "\u00a0",
+    "\x0b",
+    "\x0c",
+    "\x01",
+    "\x1c",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "\u200b",
+]
+
+
+def noise_file(rng: random.Random, kind: str) -> str:
+    alphabet = NOISE[kind] * 3 + NOISE_BLANKS
+    lines = [
+        "".join(pick(rng, alphabet) for _ in range(rng.randint(0, 10)))
+        for _ in range(rng.randint(1, 3))
+    ]
+    return join_lines(rng, lines)
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "synonyms": synonyms_file,
     "stopwords": stop_words_file,
@@ -384,7 +441,7 @@ def generate(count: int) -> list[dict[str, str]]:
     cases: list[dict[str, str]] = []
     for kind, make in GENERATORS.items():
         for index in range(count):
-            text = make(rng)
+            text = noise_file(rng, kind) if rng.random() < 0.2 else make(rng)
             case = {"name": f"gen/{kind}/{index:04d}", "kind": kind}
             if rng.random() < 0.01:
                 data = text.encode("utf-8")
@@ -398,9 +455,10 @@ def generate(count: int) -> list[dict[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=800, help="files per dictionary kind")
+    parser.add_argument("--count", type=int, default=1000, help="files per dictionary kind")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="the JSON lines file")
     args = parser.parse_args()
-    with OUTPUT.open("w", encoding="utf-8") as stream:
+    with args.output.open("w", encoding="utf-8") as stream:
         for case in generate(args.count):
             stream.write(json.dumps(case, ensure_ascii=True, sort_keys=True) + "\n")
 

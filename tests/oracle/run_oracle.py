@@ -108,12 +108,13 @@ def write_table(classpath: str) -> None:
         "Written by ``make oracle`` (tests/oracle/run_oracle.py) from Lucene 8's tokenizer:",
         "``TOKEN_RANGES`` holds the code points that make a token on their own (letters,",
         "digits, ideographs, kana, hangul, South-East Asian scripts, emoji); ``KEYCAP_BASES``",
-        "the ones that make a token only before U+20E3 (a keycap, maybe after U+FE0F).",
+        "the ones that make a token only before U+20E3 (a keycap, maybe after U+FE0F);",
+        "``REGIONAL_INDICATOR_PAIRS`` whether a flag (two regional indicators) makes one.",
         '"""',
         "",
         "from __future__ import annotations",
         "",
-        '__all__ = ["KEYCAP_BASES", "TOKEN_RANGES"]',
+        '__all__ = ["KEYCAP_BASES", "REGIONAL_INDICATOR_PAIRS", "TOKEN_RANGES"]',
         "",
         "TOKEN_RANGES: tuple[tuple[int, int], ...] = (",
     ]
@@ -135,6 +136,8 @@ def write_table(classpath: str) -> None:
         + ", ".join(repr(chr(code)) for code in keycaps)
         + "})"
     )
+    lines.append("#: Two regional indicators in a row (a flag) make a token, one alone does not.")
+    lines.append(f"REGIONAL_INDICATOR_PAIRS: bool = {classes['regional_pair'] == 'true'}")
     if classes.get("before_fe0f"):
         raise SystemExit("characters that need U+FE0F to make a token: extend the table's use")
     TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")

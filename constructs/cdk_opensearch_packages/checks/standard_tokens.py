@@ -1,14 +1,15 @@
-"""Which characters Lucene's standard tokenizer turns into tokens (generated, do not edit).
+"""The characters Lucene's standard tokenizer makes tokens of (generated: do not edit).
 
-Written by ``make oracle`` (tests/oracle/run_oracle.py) from Lucene 8's StandardTokenizer:
-``TOKEN_RANGES`` holds the code points that make a token on their own (letters, digits,
-ideographs, kana, hangul, South-East Asian scripts, emoji); ``KEYCAP_BASES`` the ones that
-make a token only when followed by U+20E3 (a keycap, optionally after U+FE0F).
+Written by ``make oracle`` (tests/oracle/run_oracle.py) from Lucene 8's tokenizer:
+``TOKEN_RANGES`` holds the code points that make a token on their own (letters,
+digits, ideographs, kana, hangul, South-East Asian scripts, emoji); ``KEYCAP_BASES``
+the ones that make a token only before U+20E3 (a keycap, maybe after U+FE0F);
+``REGIONAL_INDICATOR_PAIRS`` whether a flag (two regional indicators) makes one.
 """
 
 from __future__ import annotations
 
-__all__ = ["KEYCAP_BASES", "TOKEN_RANGES"]
+__all__ = ["KEYCAP_BASES", "REGIONAL_INDICATOR_PAIRS", "TOKEN_RANGES"]
 
 TOKEN_RANGES: tuple[tuple[int, int], ...] = (
     (0x30, 0x39),
@@ -685,3 +686,5 @@ TOKEN_RANGES: tuple[tuple[int, int], ...] = (
     (0x2F800, 0x2FA1D),
 )
 KEYCAP_BASES: frozenset[str] = frozenset({"#", "*"})
+#: Two regional indicators in a row (a flag) make a token, one alone does not.
+REGIONAL_INDICATOR_PAIRS: bool = True

@@ -13,11 +13,12 @@ import constructs
 from aws_cdk import aws_iam, aws_kms, aws_opensearchservice
 from constructs import Construct
 
-from . import validation
-from .association import OpenSearchPackageAssociation, default_association_id
-from .file_validation import check_package_file
-from .provider import OpenSearchPackageProvider
-from .source import PackageSource
+from cdk_opensearch_packages import construct_props
+from cdk_opensearch_packages.association import OpenSearchPackageAssociation, default_association_id
+from cdk_opensearch_packages.checks import props
+from cdk_opensearch_packages.checks.files import check_package_file
+from cdk_opensearch_packages.provider import OpenSearchPackageProvider
+from cdk_opensearch_packages.source import PackageSource
 
 __all__ = [
     "DictionaryKind",
@@ -236,7 +237,7 @@ class OpenSearchPackageBase(Construct):
 class _ImportedPackage(OpenSearchPackageBase):
     def __init__(self, scope: Construct, id: str, package_id: str) -> None:
         super().__init__(scope, id)
-        validation.validate_package_id(self.node.path, package_id)
+        props.validate_package_id(self.node.path, package_id)
         self._package_id = package_id
 
 
@@ -257,7 +258,7 @@ class _LookedUpPackage(OpenSearchPackageBase):
         path = self.node.path
         _validate_lookup_name(path, package_name)
         _validate_lookup_owner(path, package_owner)
-        service_timeout = validation.timeout_seconds(path, timeout)
+        service_timeout = construct_props.service_timeout(path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         properties: dict[str, Any] = {"PackageName": package_name}
@@ -285,9 +286,9 @@ class _LookedUpPackage(OpenSearchPackageBase):
 
 
 def _validate_lookup_name(path: str, name: str) -> None:
-    if validation.is_unresolved(name) or LOOKUP_NAME_PATTERN.fullmatch(name):
+    if construct_props.is_unresolved(name) or LOOKUP_NAME_PATTERN.fullmatch(name):
         return
-    raise validation.fail(
+    raise props.fail(
         path,
         "package_name",
         name,
@@ -299,9 +300,9 @@ def _validate_lookup_name(path: str, name: str) -> None:
 
 
 def _validate_lookup_owner(path: str, owner: str | None) -> None:
-    if owner is None or validation.is_unresolved(owner) or LOOKUP_OWNER_PATTERN.match(owner):
+    if owner is None or construct_props.is_unresolved(owner) or LOOKUP_OWNER_PATTERN.match(owner):
         return
-    raise validation.fail(
+    raise props.fail(
         path,
         "package_owner",
         owner,
@@ -446,7 +447,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         try:  # also accepts the API string, e.g. "TXT-DICTIONARY"
             package_type = PackageType(package_type)
         except ValueError:
-            raise validation.fail(
+            raise props.fail(
                 path,
                 "package_type",
                 package_type,
@@ -459,42 +460,42 @@ class OpenSearchPackage(OpenSearchPackageBase):
             if isinstance(engine_version, aws_opensearchservice.EngineVersion)
             else engine_version
         )
-        validation.validate_package_name(path, package_name)
-        validation.validate_description(path, description)
-        validation.validate_engine_version(path, type_value, engine)
-        validation.validate_type_specific(
-            path, "configuration", configuration, type_value, validation.ZIP_PLUGIN
+        props.validate_package_name(path, package_name)
+        props.validate_description(path, description)
+        props.validate_engine_version(path, type_value, engine)
+        props.validate_type_specific(
+            path, "configuration", configuration, type_value, props.ZIP_PLUGIN
         )
         if configuration is not None:
-            validation.validate_license_filepath(path, configuration.license_filepath)
-        validation.validate_type_specific(
+            props.validate_license_filepath(path, configuration.license_filepath)
+        props.validate_type_specific(
             path,
             "encryption_key",
             None if encryption_key is None else encryption_key.node.path,
             type_value,
-            validation.ZIP_PLUGIN,
+            props.ZIP_PLUGIN,
         )
-        validation.validate_type_specific(
+        props.validate_type_specific(
             path,
             "dictionary_kind",
             None if dictionary_kind is None else dictionary_kind.name,
             type_value,
-            validation.TXT_DICTIONARY,
+            props.TXT_DICTIONARY,
         )
         if synonym_tokenizer is not None and dictionary_kind is not DictionaryKind.SYNONYMS:
-            raise validation.fail(
+            raise props.fail(
                 path,
                 "synonym_tokenizer",
                 synonym_tokenizer.name,
                 "it applies to synonym files only",
                 "Set dictionary_kind=DictionaryKind.SYNONYMS, or omit synonym_tokenizer",
             )
-        validation.validate_removal_policy(path, removal_policy)
-        service_timeout = validation.timeout_seconds(path, timeout)
+        construct_props.validate_removal_policy(path, removal_policy)
+        service_timeout = construct_props.service_timeout(path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         bound = source.bind(self, grantee=provider.role)
-        validation.validate_bucket_location(path, bound.bucket_name, bound.object_key)
+        props.validate_bucket_location(path, bound.bucket_name, bound.object_key)
         if bound.local_path is not None:
             self._check_file(
                 bound.local_path,

@@ -21,8 +21,8 @@ from e2e_support import (
 )
 
 from cdk_opensearch_packages.local.__main__ import main
-from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly
-from cdk_opensearch_packages.local.demo import DemoOptions, run_demo, synthesize
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
+from cdk_opensearch_packages.local.demo.run import DemoOptions, run_demo, synthesize
 
 CONTEXT_APP = FIXTURES / "context_app"
 

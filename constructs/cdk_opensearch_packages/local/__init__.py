@@ -24,21 +24,42 @@ Command line: ``python -m cdk_opensearch_packages.local demo|deploy|serve`` (see
 
 from __future__ import annotations
 
-from .aws_env import BOOTSTRAP_VERSION, Inventory, LocalAws
-from .aws_events_proxy import EventBridgeCall, EventBridgeFaultProxy
-from .aws_events_scheduler import EventBridgeScheduler, ScheduledDelivery
-from .cfn_assembly import CloudAssembly, StackArtifact, publish_file_assets, zip_directory
-from .cfn_engine import LocalCloudFormation
-from .cfn_intrinsics import TemplateError
-from .cfn_model import ResourceState, Stack, StackEvent, StackResult
-from .cfn_responses import (
+from cdk_opensearch_packages.local.aws.env import BOOTSTRAP_VERSION, Inventory, LocalAws
+from cdk_opensearch_packages.local.awslambda.runner import (
+    FunctionConfig,
+    Invocation,
+    KillRule,
+    LambdaRunner,
+    LogLine,
+    LogStore,
+)
+from cdk_opensearch_packages.local.cloudformation.assembly import (
+    CloudAssembly,
+    StackArtifact,
+    publish_file_assets,
+    zip_directory,
+)
+from cdk_opensearch_packages.local.cloudformation.engine import LocalCloudFormation
+from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
+from cdk_opensearch_packages.local.cloudformation.model import (
+    ResourceState,
+    Stack,
+    StackEvent,
+    StackResult,
+)
+from cdk_opensearch_packages.local.cloudformation.responses import (
     CustomResourceResponse,
     InjectedResponseFault,
     ResponseFaults,
     ResponseListener,
 )
-from .lambda_runner import FunctionConfig, Invocation, KillRule, LambdaRunner, LogLine, LogStore
-from .opensearch_api import FaultConfig, LocalOpenSearchService, Timeline
+from cdk_opensearch_packages.local.events.proxy import EventBridgeCall, EventBridgeFaultProxy
+from cdk_opensearch_packages.local.events.scheduler import EventBridgeScheduler, ScheduledDelivery
+from cdk_opensearch_packages.local.opensearch.api import (
+    FaultConfig,
+    LocalOpenSearchService,
+    Timeline,
+)
 
 __all__ = [
     "BOOTSTRAP_VERSION",

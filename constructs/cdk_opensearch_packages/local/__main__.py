@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from .demo import DemoOptions, run_demo, run_deploy
+from cdk_opensearch_packages.local.demo.run import DemoOptions, run_demo, run_deploy
 
 __all__ = ["main"]
 
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve() -> int:
-    from .aws_env import LocalAws
+    from cdk_opensearch_packages.local.aws.env import LocalAws
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

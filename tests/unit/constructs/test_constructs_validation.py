@@ -18,10 +18,10 @@ from cdk_opensearch_packages import (
     PackageSource,
     PackageType,
     RequirementLevel,
-    validation,
 )
 from cdk_opensearch_packages import package as package_module
-from cdk_opensearch_packages.file_validation import FileFinding
+from cdk_opensearch_packages.checks import props as validation
+from cdk_opensearch_packages.checks.files import FileFinding
 
 
 def bucket(stack: aws_cdk.Stack, name: str = BUCKET_NAME) -> aws_s3.IBucket:
@@ -349,3 +349,24 @@ def test_bucket_sources_are_not_file_checked(
 
     monkeypatch.setattr(package_module, "check_package_file", check)
     config(stack)
+
+
+def test_pure_token_test_agrees_with_aws_cdk(stack: aws_cdk.Stack) -> None:
+    # checks/ cannot import aws_cdk: its is_unresolved reads aws-cdk's token encodings itself.
+    bucket_arn = aws_s3.Bucket(stack, "TokenBucket").bucket_arn
+    values: list[object] = [
+        bucket_arn,
+        f"prefix-{bucket_arn}",
+        aws_cdk.Token.as_list(bucket_arn),
+        aws_cdk.Token.as_number(bucket_arn),
+        aws_cdk.Token.as_any(bucket_arn),
+        aws_cdk.Aws.ACCOUNT_ID,
+        "plain",
+        ["a", "b"],
+        3600,
+        -1.5e289,
+        None,
+    ]
+    for value in values:
+        assert validation.is_unresolved(value) == aws_cdk.Token.is_unresolved(value), value
+    assert sum(validation.is_unresolved(value) for value in values) == 6

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from cdk_opensearch_packages import file_checks_common
-from cdk_opensearch_packages.file_checks_findings import MAX_FINDINGS_PER_RULE
-from cdk_opensearch_packages.file_validation import (
+from cdk_opensearch_packages.checks import lines
+from cdk_opensearch_packages.checks.files import (
     DICTIONARY_HEAP_WARNING_BYTES,
     FileFinding,
     check_package_file,
 )
+from cdk_opensearch_packages.checks.findings import MAX_FINDINGS_PER_RULE
 
 FILES = Path(__file__).resolve().parents[2] / "fixtures" / "files"
 DICTIONARIES = FILES / "dictionaries"
@@ -256,7 +256,7 @@ def test_fails_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         return real_open(file, *args, **kwargs)
 
     # Permission bits do not stop root (tests may run as root), so the open itself is denied.
-    monkeypatch.setattr(file_checks_common, "open", deny, raising=False)
+    monkeypatch.setattr(lines, "open", deny, raising=False)
     message = single(check(path, kind="SYNONYMS"), "error")
     assert_worded(message, str(path), "cannot be read (Permission denied)", "Fix: make it readable")
 

@@ -1,4 +1,4 @@
-"""Synth-time validation of construct properties.
+"""Synth-time checks of construct properties (pure: no aws_cdk import).
 
 Every check is skipped for values that are unresolved tokens (known only at deploy time). A
 failure raises :class:`ValueError` whose message names the construct path, the property, the bad
@@ -7,9 +7,9 @@ value, the rule it breaks and how to fix it.
 
 from __future__ import annotations
 
+import math
 import re
-
-import aws_cdk
+import struct
 
 __all__ = [
     "ENGINE_VERSION_PATTERN",
@@ -18,14 +18,13 @@ __all__ = [
     "PACKAGE_NAME_PATTERN",
     "fail",
     "is_unresolved",
-    "timeout_seconds",
     "validate_bucket_location",
     "validate_description",
     "validate_engine_compatibility",
     "validate_engine_version",
     "validate_package_id",
     "validate_package_name",
-    "validate_removal_policy",
+    "validate_timeout_seconds",
     "validate_type_specific",
 ]
 
@@ -48,9 +47,30 @@ ZIP_PLUGIN = "ZIP-PLUGIN"
 TXT_DICTIONARY = "TXT-DICTIONARY"
 
 
+#: aws-cdk-lib's token encodings (``core/lib/private/encoding.ts``): a string token is embedded as
+#: ``${Token[...]}``, a list token as an element ``#{Token[...]}``, a number token as a double
+#: whose top 16 bits are ``0xFBFF``; anything else unresolved is an object with ``resolve``.
+_STRING_TOKEN_MARKERS = ("${Token[", "#{Token[")
+_DOUBLE_TOKEN_MARKER_BITS = 0xFBFF
+
+
 def is_unresolved(value: object) -> bool:
-    """Whether ``value`` holds a token that only resolves at deploy time."""
-    return aws_cdk.Token.is_unresolved(value)
+    """Whether ``value`` holds a token that only resolves at deploy time.
+
+    Agrees with ``aws_cdk.Token.is_unresolved`` (a unit test compares them) without importing
+    aws_cdk, so these checks run without jsii.
+    """
+    if isinstance(value, str):
+        return any(marker in value for marker in _STRING_TOKEN_MARKERS)
+    if isinstance(value, list):
+        return any(isinstance(item, str) and item.startswith("#{Token[") for item in value)
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        number = float(value)
+        if math.isnan(number) or math.isinf(number):
+            return False
+        bits = struct.unpack(">Q", struct.pack(">d", number))[0]
+        return bool(bits >> 48 == _DOUBLE_TOKEN_MARKER_BITS)
+    return callable(getattr(value, "resolve", None))
 
 
 def fail(path: str, prop: str, value: object, rule: str, fix: str) -> ValueError:
@@ -191,23 +211,17 @@ def validate_bucket_location(path: str, bucket_name: str, key: str) -> None:
         )
 
 
-def timeout_seconds(path: str, timeout: aws_cdk.Duration | None) -> aws_cdk.Duration:
-    """``timeout``: 1 to 3600 whole seconds; returns the timeout to render (default: 1 hour)."""
-    if timeout is None:
-        return aws_cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
-    if timeout.is_unresolved():
-        return timeout
-    seconds = timeout.to_seconds(integral=False)
+def validate_timeout_seconds(path: str, seconds: float, shown: str) -> None:
+    """``timeout``: 1 to 3600 whole seconds (``shown`` is how the user wrote it)."""
     if seconds != int(seconds) or not TIMEOUT_MIN_SECONDS <= seconds <= TIMEOUT_MAX_SECONDS:
         raise fail(
             path,
             "timeout",
-            timeout.to_human_string(),
+            shown,
             f"it must be a whole number of seconds from {TIMEOUT_MIN_SECONDS} to "
             f"{TIMEOUT_MAX_SECONDS} (CloudFormation's ServiceTimeout limits)",
             "Use e.g. Duration.minutes(30), or omit timeout for the 1 hour maximum",
         )
-    return timeout
 
 
 def validate_package_id(path: str, package_id: str) -> None:
@@ -241,16 +255,4 @@ def validate_engine_compatibility(
             "plugin can only be associated with a domain of the same engine version",
             "Create a plugin package for the domain's engine version, or associate it with a "
             f"domain running {package_engine}",
-        )
-
-
-def validate_removal_policy(path: str, policy: aws_cdk.RemovalPolicy | None) -> None:
-    """``removal_policy``: DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE (no SNAPSHOT)."""
-    if policy is aws_cdk.RemovalPolicy.SNAPSHOT:
-        raise fail(
-            path,
-            "removal_policy",
-            "SNAPSHOT",
-            "packages cannot be snapshotted",
-            "Use RemovalPolicy.RETAIN to keep the package, or RemovalPolicy.DESTROY",
         )

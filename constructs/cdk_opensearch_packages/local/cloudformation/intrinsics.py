@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from .aws_constants import ACCOUNT_ID, PARTITION, REGION, URL_SUFFIX
+from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, PARTITION, REGION, URL_SUFFIX
 
 __all__ = [
     "NO_VALUE",

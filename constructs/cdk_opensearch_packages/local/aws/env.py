@@ -42,20 +42,20 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from .aws_constants import (
+from cdk_opensearch_packages.local.aws.constants import (
     ACCOUNT_ID,
     BOOTSTRAP_QUALIFIER,
     FAKE_CREDENTIALS,
     REGION,
     bootstrap_bucket_name,
 )
-from .aws_events_proxy import EventBridgeCall, EventBridgeFaultProxy
-from .aws_events_scheduler import EventBridgeScheduler
-from .cfn_engine import LocalCloudFormation
-from .cfn_resources import ProvisioningServices, remove_tree
-from .cfn_responses import ResponseListener
-from .cfn_tls import LocalCertificates, create_certificates
-from .lambda_runner import LambdaRunner, LogStore
+from cdk_opensearch_packages.local.awslambda.runner import LambdaRunner, LogStore
+from cdk_opensearch_packages.local.cloudformation.engine import LocalCloudFormation
+from cdk_opensearch_packages.local.cloudformation.resources import ProvisioningServices, remove_tree
+from cdk_opensearch_packages.local.cloudformation.responses import ResponseListener
+from cdk_opensearch_packages.local.cloudformation.tls import LocalCertificates, create_certificates
+from cdk_opensearch_packages.local.events.proxy import EventBridgeCall, EventBridgeFaultProxy
+from cdk_opensearch_packages.local.events.scheduler import EventBridgeScheduler
 
 if TYPE_CHECKING:
     from types_boto3_events import EventBridgeClient
@@ -63,7 +63,12 @@ if TYPE_CHECKING:
     from types_boto3_opensearch import OpenSearchServiceClient
     from types_boto3_s3 import S3Client
 
-    from .opensearch_api import FaultConfig, FaultInjector, LocalOpenSearchService, Timeline
+    from cdk_opensearch_packages.local.opensearch.api import (
+        FaultConfig,
+        FaultInjector,
+        LocalOpenSearchService,
+        Timeline,
+    )
 
 __all__ = ["BOOTSTRAP_VERSION", "Inventory", "LocalAws"]
 
@@ -228,7 +233,7 @@ class LocalAws:
         ).close()
         opensearch_url = ""
         if self._with_opensearch:
-            from .opensearch_api import LocalOpenSearchService
+            from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
 
             self.opensearch = LocalOpenSearchService(
                 self.moto_url,

@@ -3,7 +3,7 @@
 The rules mirror what the service rejects (ending in VALIDATION_FAILED with ErrorDetails):
 
 - ``TXT-DICTIONARY``: empty, not UTF-8, or starting with a byte order mark;
-- ``ZIP-PLUGIN``: the synth-time rules of :mod:`cdk_opensearch_packages.file_checks_plugin`
+- ``ZIP-PLUGIN``: the synth-time rules of :mod:`cdk_opensearch_packages.checks.plugin_zip`
   (what OpenSearch's plugin installer and loader reject), every error of which fails the
   package: a zip with ``plugin-descriptor.properties`` at its root (not one folder down),
   declaring ``name``, ``description``, ``version``, ``java.version``, ``classname`` and an
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk_opensearch_packages.file_checks_plugin import DESCRIPTOR, check_plugin_zip
-from cdk_opensearch_packages.file_checks_properties import parse_java_properties
+from cdk_opensearch_packages.checks.java_properties import parse_java_properties
+from cdk_opensearch_packages.checks.plugin_zip import DESCRIPTOR, check_plugin_zip
 
 __all__ = ["ContentVerdict", "inspect_content"]
 

@@ -20,18 +20,18 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from .aws_env import LocalAws
-from .cfn_assembly import CloudAssembly
-from .cfn_intrinsics import TemplateError
-from .cfn_model import StackEvent, StackResult
-from .demo_display import (
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.awslambda.runner import LogLine
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
+from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
+from cdk_opensearch_packages.local.cloudformation.model import StackEvent, StackResult
+from cdk_opensearch_packages.local.demo.display import (
     Display,
     TransitionWatcher,
     describe_event,
     describe_log_line,
     is_interesting,
 )
-from .lambda_runner import LogLine
 
 __all__ = ["DEMO_TIMELINE", "DemoOptions", "run_demo", "run_deploy", "synthesize"]
 
@@ -69,7 +69,7 @@ class DemoOptions:
 
 
 def _repository_root() -> Path:
-    return Path(__file__).resolve().parents[3]
+    return Path(__file__).resolve().parents[4]
 
 
 def default_app() -> Path:
@@ -91,7 +91,7 @@ def synthesize(
     if cdk_json.is_file():
         merged.update(json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {}))
     merged.update(context or {})
-    source_root = Path(__file__).resolve().parents[2]
+    source_root = Path(__file__).resolve().parents[3]
     environment = dict(os.environ)
     environment.update(
         {
@@ -258,7 +258,7 @@ def run_demo(
             out.line(f"  stacks: {', '.join(s.stack_name for s in v1.stacks)}")
             out.line("[2/5] Starting the local AWS")
             out.status("starting moto and the local OpenSearch API")
-            from .opensearch_api import Timeline
+            from cdk_opensearch_packages.local.opensearch.api import Timeline
 
             with LocalAws(
                 time_scale=opts.time_scale,
@@ -349,7 +349,7 @@ def run_deploy(
     ok = True
     try:
         loaded = [CloudAssembly.load(path) for path in assemblies]
-        from .opensearch_api import Timeline
+        from cdk_opensearch_packages.local.opensearch.api import Timeline
 
         timeline = Timeline.from_mapping(opts.timeline) if opts.timeline is not None else None
         with LocalAws(

@@ -37,8 +37,13 @@ from urllib.parse import quote, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from .os_faults import FaultConfig, FaultDecision, FaultInjector, drop_connection
-from .wsgi_server import BackgroundWsgiServer
+from cdk_opensearch_packages.local.aws.wsgi_server import BackgroundWsgiServer
+from cdk_opensearch_packages.local.faults import (
+    FaultConfig,
+    FaultDecision,
+    FaultInjector,
+    drop_connection,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

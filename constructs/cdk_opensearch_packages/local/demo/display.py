@@ -14,11 +14,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from .cfn_model import StackEvent, is_custom_resource
+from cdk_opensearch_packages.local.cloudformation.model import StackEvent, is_custom_resource
 
 if TYPE_CHECKING:
-    from .lambda_runner import LogLine
-    from .opensearch_api import LocalOpenSearchService, Transition
+    from cdk_opensearch_packages.local.awslambda.runner import LogLine
+    from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService, Transition
 
 __all__ = ["Display", "TransitionWatcher", "describe_event", "describe_transition"]
 

@@ -6,7 +6,7 @@ import os
 import re
 import stat
 
-from cdk_opensearch_packages.file_checks_findings import FileFinding, make_finding
+from cdk_opensearch_packages.checks.findings import FileFinding, make_finding
 
 __all__ = ["java_lines", "java_trim", "read_regular_file"]
 

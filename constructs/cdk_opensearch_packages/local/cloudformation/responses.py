@@ -33,9 +33,9 @@ from urllib.parse import quote, unquote
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .aws_constants import FAKE_CREDENTIALS, REGION
-from .cfn_tls import LocalCertificates
-from .os_faults import drop_connection
+from cdk_opensearch_packages.local.aws.constants import FAKE_CREDENTIALS, REGION
+from cdk_opensearch_packages.local.cloudformation.tls import LocalCertificates
+from cdk_opensearch_packages.local.faults import drop_connection
 
 __all__ = [
     "MAX_RESPONSE_BYTES",

@@ -55,10 +55,15 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Final, Literal, TypeVar
 
-from .os_content import inspect_content
-from .os_errors import ApiError, conflict, not_found, validation_error
-from .os_source import SourceError, SourceReader
-from .os_timeline import Clock, Timeline
+from cdk_opensearch_packages.local.opensearch.content import inspect_content
+from cdk_opensearch_packages.local.opensearch.errors import (
+    ApiError,
+    conflict,
+    not_found,
+    validation_error,
+)
+from cdk_opensearch_packages.local.opensearch.source import SourceError, SourceReader
+from cdk_opensearch_packages.local.opensearch.timeline import Clock, Timeline
 
 __all__ = [
     "DEFAULT_ENGINE_VERSION",

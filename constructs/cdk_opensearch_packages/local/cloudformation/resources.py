@@ -34,17 +34,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from .aws_constants import ACCOUNT_ID, PARTITION, REGION, URL_SUFFIX
-from .cfn_intrinsics import stringify
-from .cfn_model import ResourceFailed, is_custom_resource
-from .cfn_responses import ResponseListener
-from .lambda_runner import FunctionConfig, LambdaRunner, UnknownFunctionError, function_arn
+from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, PARTITION, REGION, URL_SUFFIX
+from cdk_opensearch_packages.local.awslambda.runner import (
+    FunctionConfig,
+    LambdaRunner,
+    UnknownFunctionError,
+    function_arn,
+)
+from cdk_opensearch_packages.local.cloudformation.intrinsics import stringify
+from cdk_opensearch_packages.local.cloudformation.model import ResourceFailed, is_custom_resource
+from cdk_opensearch_packages.local.cloudformation.responses import ResponseListener
 
 if TYPE_CHECKING:
     from types_boto3_lambda import LambdaClient
     from types_boto3_s3 import S3Client
 
-    from .opensearch_api import LocalOpenSearchService
+    from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
 
 __all__ = [
     "DEFAULT_SERVICE_TIMEOUT",

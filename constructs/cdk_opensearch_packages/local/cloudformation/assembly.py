@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .aws_constants import ACCOUNT_ID, PARTITION, REGION
-from .cfn_intrinsics import TemplateError
+from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, PARTITION, REGION
+from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

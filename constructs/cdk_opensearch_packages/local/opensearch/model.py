@@ -24,7 +24,7 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 
-from .os_errors import ApiError, validation_error
+from cdk_opensearch_packages.local.opensearch.errors import ApiError, validation_error
 
 __all__ = [
     "SERVED_OPERATIONS",

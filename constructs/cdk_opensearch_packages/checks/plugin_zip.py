@@ -26,8 +26,8 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from cdk_opensearch_packages.file_checks_findings import FileFinding, make_finding
-from cdk_opensearch_packages.file_checks_properties import JavaProperties, parse_java_properties
+from cdk_opensearch_packages.checks.findings import FileFinding, make_finding
+from cdk_opensearch_packages.checks.java_properties import JavaProperties, parse_java_properties
 
 __all__ = ["DESCRIPTOR", "check_plugin_zip"]
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from .aws_constants import ACCOUNT_ID, REGION
-from .lambda_runner import LambdaRunner, UnknownFunctionError
+from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, REGION
+from cdk_opensearch_packages.local.awslambda.runner import LambdaRunner, UnknownFunctionError
 
 if TYPE_CHECKING:
     from types_boto3_events import EventBridgeClient

@@ -36,10 +36,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .aws_constants import ACCOUNT_ID, REGION
-from .cfn_assembly import CloudAssembly, StackArtifact, publish_file_assets
-from .cfn_intrinsics import Intrinsics, TemplateError, pseudo_parameters, references
-from .cfn_model import (
+from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, REGION
+from cdk_opensearch_packages.local.cloudformation.assembly import (
+    CloudAssembly,
+    StackArtifact,
+    publish_file_assets,
+)
+from cdk_opensearch_packages.local.cloudformation.intrinsics import (
+    Intrinsics,
+    TemplateError,
+    pseudo_parameters,
+    references,
+)
+from cdk_opensearch_packages.local.cloudformation.model import (
     STACK_RESOURCE_TYPE,
     ResourceFailed,
     ResourceState,
@@ -48,7 +57,7 @@ from .cfn_model import (
     StackResult,
     is_custom_resource,
 )
-from .cfn_resources import (
+from cdk_opensearch_packages.local.cloudformation.resources import (
     Provisioned,
     ProvisioningServices,
     ResourceRequest,

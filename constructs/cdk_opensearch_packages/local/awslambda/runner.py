@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .aws_constants import ACCOUNT_ID, PARTITION, REGION
+from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID, PARTITION, REGION
 
 __all__ = [
     "RUNTIME_LIBRARIES",
@@ -54,7 +54,7 @@ RUNTIME_LIBRARIES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", 
 #: Lambda's asynchronous invocation retries a failed event twice, about 1 and 2 minutes later.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 TASK_ROOT = "/var/task"
-_BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+_BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 _RUNTIME_PREFIX = "cdk-osp-local-runtime-"
 #: Isolated (no PYTHON* variables, no script directory), no site (no site-packages, no user
 #: site), no bytecode written into the read-only code directory, unbuffered, UTF-8.

@@ -44,8 +44,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .os_errors import ERRORS_BY_OPERATION, ApiError
-from .os_faults import (
+from cdk_opensearch_packages.local.aws.wsgi_server import BackgroundWsgiServer
+from cdk_opensearch_packages.local.faults import (
     ConnectionDropped,
     Fault,
     FaultConfig,
@@ -53,11 +53,30 @@ from .os_faults import (
     FaultInjector,
     drop_connection,
 )
-from .os_model import SERVED_OPERATIONS, build_url_map, error_status, parse_input, service_model
-from .os_source import S3SourceReader, SourceError, SourceReader
-from .os_state import DEFAULT_ENGINE_VERSION, PackageStore, Transition
-from .os_timeline import Clock, ManualClock, SystemClock, Timeline
-from .wsgi_server import BackgroundWsgiServer
+from cdk_opensearch_packages.local.opensearch.errors import ERRORS_BY_OPERATION, ApiError
+from cdk_opensearch_packages.local.opensearch.model import (
+    SERVED_OPERATIONS,
+    build_url_map,
+    error_status,
+    parse_input,
+    service_model,
+)
+from cdk_opensearch_packages.local.opensearch.source import (
+    S3SourceReader,
+    SourceError,
+    SourceReader,
+)
+from cdk_opensearch_packages.local.opensearch.state import (
+    DEFAULT_ENGINE_VERSION,
+    PackageStore,
+    Transition,
+)
+from cdk_opensearch_packages.local.opensearch.timeline import (
+    Clock,
+    ManualClock,
+    SystemClock,
+    Timeline,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -226,8 +226,9 @@ def _check_rule(collector: FindingCollector, number: int, line: str, tokenizer: 
         collector.add(
             "empty-side",
             "warning",
-            "no term on one side of '=>': the synonym parser drops the empty side, so this is not "
-            "a mapping; it reads the whole line, '=>' included, as a list of equivalent terms",
+            f"no term on {'one side' if sides else 'either side'} of '=>': the synonym parser "
+            "drops an empty side, so this is not a mapping; it reads the whole line, '=>' "
+            "included, as a list of equivalent terms",
             "add the terms missing before or after '=>' (`input => output`), or drop the '=>' to "
             "list equivalent terms (`a, b, c`)",
             line=number,

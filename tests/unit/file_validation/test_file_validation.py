@@ -432,7 +432,7 @@ def test_fails_dangling_arrow() -> None:
     name = "synonyms-dangling-arrow.txt"
     findings = check(bad(name), kind="SYNONYMS")
     assert [finding.severity for finding in findings] == ["warning", "warning"], findings
-    assert_worded(findings[0].message, f"{bad(name)}:3", "no term on one side of '=>'")
+    assert_worded(findings[0].message, f"{bad(name)}:3", "no term on either side of '=>'")
     assert_worded(findings[1].message, f"{bad(name)}:3", "'=>'", "standard tokenizer")
     errors = check_package_file(
         str(bad(name)),

@@ -11,13 +11,20 @@ emulation's UNVERIFIED assumption (docs/DESIGN.md, README "Sharing packages").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_support import CONSUMER_ACCOUNT
 
-from cdk_opensearch_packages.local.aws.constants import ACCOUNT_ID
+from cdk_opensearch_packages.local.aws.constants import (
+    ACCOUNT_ID,
+    FAKE_CREDENTIALS,
+    access_key_id,
+    credentials,
+)
 from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.awslambda.runner import FunctionConfig, LambdaRunner
 from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly, StackArtifact
 from cdk_opensearch_packages.local.cloudformation.model import StackResult
 
@@ -181,3 +188,27 @@ def test_deploying_into_an_account_that_is_not_emulated_fails(aws: LocalAws, app
 
     with pytest.raises(TemplateError, match="not emulated"):
         _deploy(aws, apps, "Consumer", "999999999999")
+
+
+def test_a_function_of_another_account_runs_with_its_credentials(tmp_path: Path) -> None:
+    """The function's own variables never replace the emulation's credentials; an account's
+    credentials do, and the OpenSearch API maps their access key id to the account."""
+    runner = LambdaRunner(
+        base_environment={"AWS_ACCESS_KEY_ID": access_key_id(ACCOUNT_ID)}, work_dir=tmp_path
+    )
+    try:
+        mine = runner.environment(
+            FunctionConfig(
+                "consumer",
+                tmp_path,
+                environment={"AWS_ACCESS_KEY_ID": "from-the-template"},
+                account_environment=credentials(CONSUMER_ACCOUNT),
+            )
+        )
+        default = runner.environment(FunctionConfig("owner", tmp_path))
+    finally:
+        runner.close()
+    assert mine["AWS_ACCESS_KEY_ID"] == access_key_id(CONSUMER_ACCOUNT)
+    assert default["AWS_ACCESS_KEY_ID"] == access_key_id(ACCOUNT_ID)
+    assert access_key_id(ACCOUNT_ID) == FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+    assert len(access_key_id(CONSUMER_ACCOUNT)) == len(access_key_id(ACCOUNT_ID)) == 20

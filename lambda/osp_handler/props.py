@@ -61,7 +61,7 @@ UPDATABLE_PROPERTIES = (
 #: UpdatePackageScope; not a CreatePackage parameter).
 ALLOW_LIST_PROPERTY = "AllowListedUserList"
 #: A ``PackageUser`` of the model: a 12-digit account id, or ``GLOBAL`` (every account).
-PACKAGE_USER_PATTERN = re.compile(r"^[0-9]{12}$|^GLOBAL$")
+PACKAGE_USER_PATTERN = re.compile(r"[0-9]{12}|GLOBAL")  # whole values (fullmatch)
 SOURCE_VERSION_PROPERTY = "OspSourceVersion"
 PACKAGE_VERSION_PROPERTY = "OspPackageVersion"
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
@@ -361,7 +361,7 @@ def _allow_list(value: Any, *, lenient: bool) -> tuple[str, ...] | None:
         bad = [
             item
             for item in value
-            if not isinstance(item, str) or not PACKAGE_USER_PATTERN.match(item)
+            if not isinstance(item, str) or not PACKAGE_USER_PATTERN.fullmatch(item)
         ]
         if bad:
             problem = f"has invalid entries {bad}: each must be a 12-digit account id or 'GLOBAL'"

@@ -49,7 +49,7 @@ TXT_DICTIONARY = "TXT-DICTIONARY"
 #: The ``PackageUser`` that shares a package with every account.
 ALL_ACCOUNTS = "GLOBAL"
 #: A ``PackageUser`` of the service model: a 12-digit account id, or ``GLOBAL``.
-PACKAGE_USER_PATTERN = re.compile(r"^[0-9]{12}$|^GLOBAL$")
+PACKAGE_USER_PATTERN = re.compile(r"[0-9]{12}|GLOBAL")  # whole values (fullmatch)
 
 
 #: aws-cdk-lib's token encodings (``core/lib/private/encoding.ts``): a string token is embedded as
@@ -288,7 +288,9 @@ def validate_shared_with(
         return
     known = [user for user in shared_with if not is_unresolved(user)]
     bad = [
-        user for user in known if not isinstance(user, str) or not PACKAGE_USER_PATTERN.match(user)
+        user
+        for user in known
+        if not isinstance(user, str) or not PACKAGE_USER_PATTERN.fullmatch(user)
     ]
     if bad:
         raise fail(

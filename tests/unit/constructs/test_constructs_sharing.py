@@ -104,8 +104,8 @@ def expect(*parts: str) -> str:
             expect("shared_with", "needs vending_enabled=True"),
         ),
         (
-            {"vending_enabled": True, "shared_with": ["12345", "global", CONSUMER]},
-            expect("shared_with", "['12345', 'global']", "12-digit", "ALL_ACCOUNTS"),
+            {"vending_enabled": True, "shared_with": ["12345", "global", f"{CONSUMER}\n"]},
+            expect("shared_with", "['12345', 'global', '210987654321\\n']", "12-digit", "ALL"),
         ),
         (
             {"vending_enabled": True, "shared_with": [CONSUMER, CONSUMER]},

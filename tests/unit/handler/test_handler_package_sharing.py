@@ -4,6 +4,7 @@ AVAILABLE, in place on updates, never on deletes; property checks."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -184,8 +185,12 @@ def test_delete_does_not_unshare_first(
     [
         ({"AllowListedUserList": [CONSUMER]}, "needs PackageVendingOptions.VendingEnabled 'true'"),
         (
-            {"AllowListedUserList": ["12345", CONSUMER], "PackageVendingOptions": VENDED},
-            "invalid entries ['12345']: each must be a 12-digit account id or 'GLOBAL'",
+            {
+                "AllowListedUserList": ["12345", f"{OTHER}\n", CONSUMER],
+                "PackageVendingOptions": VENDED,
+            },
+            f"invalid entries ['12345', '{OTHER}\\n']: each must be a 12-digit account id or "
+            "'GLOBAL'",
         ),
         (
             {"AllowListedUserList": CONSUMER, "PackageVendingOptions": VENDED},
@@ -197,7 +202,7 @@ def test_invalid_allow_lists_fail_before_any_call(
     opensearch: OpenSearchServiceClient, props: dict[str, Any], message: str
 ) -> None:
     base = load_event("package_create")["ResourceProperties"]
-    with pytest.raises(PropertyError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(PropertyError, match=re.escape(message)):
         package_props({**base, **props}, opensearch.meta.service_model)
 
 

@@ -502,6 +502,14 @@ class OpenSearchPackage(OpenSearchPackageBase):
                 "it applies to synonym files only",
                 "Set dictionary_kind=DictionaryKind.SYNONYMS, or omit synonym_tokenizer",
             )
+        if isinstance(shared_with, str):
+            raise props.fail(
+                path,
+                "shared_with",
+                shared_with,
+                "it must be a list of account ids, not one string",
+                f"Pass [{shared_with!r}]",
+            )
         shared = None if shared_with is None else list(shared_with)
         props.validate_shared_with(path, shared, vending_enabled, aws_cdk.Stack.of(self).account)
         construct_props.validate_removal_policy(path, removal_policy)

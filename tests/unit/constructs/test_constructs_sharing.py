@@ -108,6 +108,10 @@ def expect(*parts: str) -> str:
             expect("shared_with", "['12345', 'global', '210987654321\\n']", "12-digit", "ALL"),
         ),
         (
+            {"vending_enabled": True, "shared_with": CONSUMER},
+            expect("shared_with", CONSUMER, "a list of account ids, not one string", "Pass ["),
+        ),
+        (
             {"vending_enabled": True, "shared_with": [CONSUMER, CONSUMER]},
             expect("shared_with", CONSUMER, "more than once", "List it once"),
         ),

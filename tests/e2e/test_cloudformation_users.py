@@ -3,6 +3,7 @@
 The provider stack is deployed from the files ``make provider-template`` publishes (the template,
 and the handler zip uploaded to a bucket), then the hand-written YAML example is deployed against
 it: create, update by a new S3 key, by new content under the same key, delete. Nothing is left.
+The sharing example is shared on create and unshared in place.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cdk_opensearch_packages.provider_stack import (
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXAMPLE = REPOSITORY / "examples" / "cloudformation" / "synonyms-package.yaml"
+SHARED_EXAMPLE = REPOSITORY / "examples" / "cloudformation" / "shared-synonyms-package.yaml"
 PROVIDER_STACK = "OpenSearchPackageProvider"
 USER_STACK = "ProductSynonyms"
 CODE_BUCKET = "provider-artifacts"
@@ -253,3 +255,71 @@ def test_plain_template_creates_updates_and_deletes_a_package(
         for role in aws.client("iam").list_roles()["Roles"]
         if role["RoleName"].startswith(PROVIDER_STACK)
     ]
+
+
+def test_plain_template_shares_a_package_with_other_accounts(
+    aws: LocalAws, published: Published
+) -> None:
+    """``shared-synonyms-package.yaml`` against the provider deployed with
+    ``AllowPackageSharing=true``: shared on create, unshared in place by an empty list."""
+    decoded, errors = decode_str(SHARED_EXAMPLE.read_text(encoding="utf-8"))
+    assert not errors, errors
+    template = json.loads(json.dumps(decoded))
+    provider = aws.cloudformation.deploy_template(
+        PROVIDER_STACK,
+        published.provider_template,
+        parameters={
+            "CodeBucket": CODE_BUCKET,
+            "AllowedSourceBuckets": SOURCE_BUCKET,
+            "AllowedDomainNames": DOMAIN,
+            "AllowPackageSharing": "true",
+        },
+    )
+    assert provider.status == "CREATE_COMPLETE", provider.describe()
+    role = provider.outputs["RoleArn"].rsplit("/", 1)[-1]
+    iam = aws.client("iam")
+    actions = {
+        action
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        for statement in iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"][
+            "Statement"
+        ]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    assert "es:UpdatePackageScope" in actions
+    aws.s3.put_object(Bucket=SOURCE_BUCKET, Key="shared/v1.txt", Body=SYNONYMS_V1)
+    parameters = {"DomainName": DOMAIN, "SourceBucket": SOURCE_BUCKET, "SourceKey": "shared/v1.txt"}
+
+    shared = aws.cloudformation.deploy_template(
+        "SharedSynonyms", template, parameters={**parameters, "SharedWith": "210987654321"}
+    )
+
+    assert shared.status == "CREATE_COMPLETE", shared.describe()
+    package_id = shared.outputs["PackageID"]
+    assert shared.outputs["PackageOwner"] == "123456789012"
+    client = aws.opensearch_client
+
+    def allow_list() -> list[str]:
+        [details] = client.describe_packages(
+            Filters=[{"Name": "PackageID", "Value": [package_id]}]
+        )["PackageDetailsList"]
+        return list(details.get("AllowListedUserList", []))
+
+    assert allow_list() == ["210987654321"]
+    unshared = aws.cloudformation.deploy_template(
+        "SharedSynonyms", template, parameters={**parameters, "SharedWith": ""}
+    )
+    assert unshared.status == "UPDATE_COMPLETE", unshared.describe()
+    assert unshared.outputs["PackageID"] == package_id  # in place
+    assert allow_list() == []
+    assert [(c["Operation"], c["PackageUserList"]) for c in _calls(aws, "UpdatePackageScope")] == [
+        ("OVERRIDE", ["210987654321"]),
+        ("REMOVE", ["210987654321"]),
+    ]
+
+    assert aws.cloudformation.delete("SharedSynonyms").status == "DELETE_COMPLETE"
+    assert aws.cloudformation.delete(PROVIDER_STACK).status == "DELETE_COMPLETE"
+    aws.runner.wait_idle(30)
+    assert aws.inventory().is_empty()

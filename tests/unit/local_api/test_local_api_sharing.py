@@ -175,7 +175,10 @@ def test_removed_from_the_list_the_consumer_keeps_its_association_but_cannot_ass
     # the owner cannot delete it while the consumer's domain uses it
     with pytest.raises(ClientError) as excinfo:
         client.delete_package(PackageID=package_id)
-    assert error_code(excinfo)[0] == "ConflictException"
+    code, _, message = error_code(excinfo)
+    assert code == "ConflictException"
+    assert "1 domain(s) of other accounts" in message
+    assert "consumer-search" not in message  # another account's domain is not named
     consumer.dissociate_package(PackageID=package_id, DomainName="consumer-search")
     clock.advance(PHASE)
     assert (

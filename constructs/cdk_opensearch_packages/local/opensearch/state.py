@@ -671,8 +671,14 @@ class PackageStore:
                 }
             )
             if domains:
+                caller = self._caller()
+                own = [name for name in domains if self._domain_account(name) == caller]
+                others = len(domains) - len(own)
+                where = [f"domain(s) {', '.join(own)}"] if own else []
+                if others:  # other accounts' domains are not named (UNVERIFIED)
+                    where.append(f"{others} domain(s) of other accounts")
                 raise conflict(
-                    f"Package {package_id} is associated with domain(s) {', '.join(domains)}; "
+                    f"Package {package_id} is associated with {' and '.join(where)}; "
                     "dissociate it first."
                 )
             now = self._clock.monotonic()

@@ -454,16 +454,15 @@ def print_summary(results: list[Result], total: float) -> None:
     for row in table:
         print(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     print(line)
-    counts = {s: sum(r.status == s for r in results) for s in ("PASS", "FAIL", "SKIPPED")}
-    print(
-        f"matrix: {counts['PASS']} rows passed, {counts['FAIL']} failed, "
-        f"{counts['SKIPPED']} skipped in {total:.0f}s (logs: {LOGS.relative_to(REPO)}/)"
-    )
     for r in results:
         if r.status == "SKIPPED":
             print(f"SKIPPED {r.row.name}: {r.detail}")
         elif r.status == "FAIL":
             print(f"FAILED  {r.row.name}: see {r.detail}")
+    print(f"{len(results)} rows in {total:.0f}s; logs in {LOGS.relative_to(REPO)}/")
+    counts = {s: sum(r.status == s for r in results) for s in ("PASS", "FAIL", "SKIPPED")}
+    # Rows, in the plain "N passed, N failed, N skipped" form test reports close with.
+    print(f"matrix: {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIPPED']} skipped")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

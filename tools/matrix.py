@@ -86,6 +86,11 @@ class Project:
 
     @staticmethod
     def load(repo: Path = REPO) -> Project:
+        """Read pyproject.toml, provider.py and the requirement files.
+
+        :param repo: the repository root. Default: the one holding this script.
+        :raises MatrixError: when requires-python is not ``>=`` the lowest Python classifier.
+        """
         pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
         project = pyproject["project"]
         pythons = sorted(
@@ -466,6 +471,10 @@ def print_summary(results: list[Result], total: float) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the matrix; return the exit status (1: a row failed, 2: a configuration error).
+
+    :param argv: the command-line arguments. Default: ``sys.argv[1:]``.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="the CI subset (see the docstring)")
     parser.add_argument("--fresh", action="store_true", help="rebuild every venv")

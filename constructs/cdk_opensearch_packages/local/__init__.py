@@ -18,9 +18,10 @@ Example::
         result = aws.cloudformation.deploy("cdk.out")
         print(result.status, result.outputs)
 
-Command line: ``python -m cdk_opensearch_packages.local deploy|destroy|status|reset|packages|demo|serve``
-(see :mod:`.__main__`). The names below are imported on first use, so that the command line can
-say which extra is missing instead of failing on import.
+Command line: ``python -m cdk_opensearch_packages.local COMMAND`` (``deploy``, ``destroy``,
+``status``, ``reset``, ``packages``, ``demo``, ``serve``; see :mod:`.__main__`). The names
+below are imported on first use, so that the command line can say which extra is missing
+instead of failing on import.
 """
 
 from __future__ import annotations

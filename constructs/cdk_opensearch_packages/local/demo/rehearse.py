@@ -339,16 +339,20 @@ def run_destroy(
     return 0 if ok else 1
 
 
-def _owners(state: Mapping[str, Any]) -> dict[str, str]:
-    """``physical id -> "Stack/construct path"`` of the stacks' custom resources."""
-    owners: dict[str, str] = {}
+_LOOKUP_TYPE = "Custom::OpenSearchPackageLookup"
+
+
+def _owners(state: Mapping[str, Any], resource_types: frozenset[str]) -> dict[str, list[str]]:
+    """``physical id -> ["Stack/construct path", ...]`` of the stacks' resources of these
+    types."""
+    owners: dict[str, list[str]] = {}
     for stack in state.get("cloudformation", {}).get("stacks", []):
         paths = construct_paths(stack.get("template", {}))
         for resource in stack.get("resources", []):
-            if str(resource.get("resource_type", "")).startswith("Custom::"):
+            if resource.get("resource_type") in resource_types:
                 logical_id = resource["logical_id"]
-                where = paths.get(logical_id, logical_id)
-                owners.setdefault(str(resource["physical_id"]), f"{stack['name']}/{where}")
+                where = f"{stack['name']}/{paths.get(logical_id, logical_id)}"
+                owners.setdefault(str(resource["physical_id"]), []).append(where)
     return owners
 
 
@@ -382,16 +386,20 @@ def run_status(*, state: str | Path | None = None, display: Display | None = Non
         for name, value in stack.get("outputs", {}).items():
             out.line(f"    {name} = {value}")
     service = _offline_store(saved)
-    owners = _owners(saved)
+    owners = _owners(
+        saved, frozenset({"Custom::OpenSearchPackage", "Custom::OpenSearchPackageAssociation"})
+    )
+    lookups = _owners(saved, frozenset({_LOOKUP_TYPE}))
     existing = set(saved.get(_EXISTING, []))
     packages = service.packages()
     out.line(f"Packages ({len(packages)})")
     for package in packages:
         package_id = str(package["PackageID"])
         versions = ", ".join(v["PackageVersion"] for v in service.versions(package_id))
-        owner = owners.get(package_id) or (
-            "made elsewhere (packages add)" if package_id in existing else "no stack"
-        )
+        made = owners.get(package_id)
+        owner = made[0] if made else "made elsewhere" if package_id in existing else "no stack"
+        if package_id in lookups:
+            owner += f", looked up by {', '.join(lookups[package_id])}"
         out.line(
             f"  {package_id}  {package['PackageName']}  {package['PackageType']}  "
             f"{package['PackageStatus']}  available {package.get('AvailablePackageVersion', '-')}"
@@ -404,7 +412,7 @@ def run_status(*, state: str | Path | None = None, display: Display | None = Non
         out.line(
             f"  {association['DomainName']} <- {association['PackageID']} "
             f"{association.get('PackageVersion', '-')}  {association['DomainPackageStatus']}  "
-            f"{owners.get(key, 'no stack')}"
+            f"{(owners.get(key) or ['no stack'])[0]}"
         )
     domains = service.domains()
     out.line(f"Domains ({len(domains)})")

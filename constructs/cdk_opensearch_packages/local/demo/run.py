@@ -141,7 +141,8 @@ def synthesize_command(
 def _synth_environment(
     directory: Path, outdir: Path, context: Mapping[str, str] | None
 ) -> dict[str, str]:
-    merged: dict[str, object] = {}
+    # As the CDK CLI does: the construct paths in the template (the event lines show them).
+    merged: dict[str, object] = {"aws:cdk:enable-path-metadata": True}
     cdk_json = directory / "cdk.json"
     if cdk_json.is_file():
         merged.update(json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {}))

@@ -1,10 +1,11 @@
-"""``make demo`` and ``python -m cdk_opensearch_packages.local deploy``: the emulation for people.
+"""``make demo``: the emulation for people.
 
 The demo synthesizes the example app twice (the second time with another dictionary, through
 the ``synonyms_file`` context value), starts the local AWS, deploys the stack, updates it, deletes
 it and checks that nothing is left behind, printing the stack events and every package and
-association status change as they happen. ``deploy`` does the same with the user's own cloud
-assemblies: each one is deployed in turn (rehearsing updates), then optionally destroyed.
+association status change as they happen. The output wiring (:class:`Session`) and the
+synthesis helpers are shared with ``deploy``, ``destroy`` and the other commands of
+:mod:`.rehearse`, which keep the account between commands.
 """
 
 from __future__ import annotations

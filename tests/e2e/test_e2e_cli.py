@@ -186,7 +186,8 @@ def test_the_new_user_path_as_separate_commands(
         r"TXT-DICTIONARY  AVAILABLE  available v2 \(versions: v1, v2\)  UserApp/Synonyms", output
     ), output
     assert re.search(
-        r"F123456789  shared-stopwords  TXT-DICTIONARY  AVAILABLE  available v3 .*made elsewhere",
+        r"F123456789  shared-stopwords  TXT-DICTIONARY  AVAILABLE  available v3 .*made elsewhere, "
+        r"looked up by UserApp/StopWordsByName",
         output,
     )
     assert re.search(r"search <- F123456789 v3  ACTIVE  UserApp/StopWords/Association", output), (
@@ -281,3 +282,39 @@ def test_a_missing_local_extra_names_the_install_command() -> None:
     assert result.returncode == 2, result.stderr
     assert "pip install 'cdk-opensearch-packages[local]'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_packages_made_elsewhere_from_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state", str(tmp_path / "state")]
+    seed = tmp_path / "packages.json"
+    seed.write_text(
+        json.dumps(
+            [
+                {"name": "shared-synonyms", "type": "TXT-DICTIONARY", "version": "v2"},
+                {
+                    "name": "shared-plugin",
+                    "type": "ZIP-PLUGIN",
+                    "engine_version": "OpenSearch_2.19",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+
+    assert main(["packages", "add", "--from", str(seed), *state]) == 0
+    assert main(["packages", "add", "--from", str(seed), *state]) == 0  # again: nothing new
+    assert main(["packages", "add", "--name", "Bad_Name", "--type", "TXT-DICTIONARY", *state]) == 1
+    assert main(["status", *state]) == 0
+
+    output = capsys.readouterr().out
+    assert output.count("added package") == 2
+    assert output.count("already there") == 2
+    assert "invalid package name 'Bad_Name'" in output
+    assert "Packages (2)" in output
+    assert re.search(
+        r"shared-synonyms  TXT-DICTIONARY  AVAILABLE  available v2 \(versions: v1, v2\)  "
+        r"made elsewhere",
+        output,
+    )

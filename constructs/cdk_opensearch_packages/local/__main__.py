@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Offline emulation of CloudFormation, Lambda, EventBridge, S3 and the "
         "OpenSearch Service packages API, to rehearse cdk-opensearch-packages stacks. The "
         "local account lasts between commands (see --state).",
+        epilog="A rehearsal, in the folder of your cdk.json: `deploy`, edit, `deploy` (an "
+        "update), `status`, `destroy`. Stacks that import packages made elsewhere: `packages "
+        "add --name NAME --type TXT-DICTIONARY --version v3` first.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     deploy = commands.add_parser(

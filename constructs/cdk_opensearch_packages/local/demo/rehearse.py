@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cdk_opensearch_packages.local.aws.env import LocalAws
-from cdk_opensearch_packages.local.aws.snapshot import restore, save
+from cdk_opensearch_packages.local.aws.snapshot import read_state, restore, save
 from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly, StackArtifact
 from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
 from cdk_opensearch_packages.local.demo.display import Display, construct_paths
@@ -284,6 +284,11 @@ def run_deploy(
     except (RuntimeError, TemplateError, ValueError, StateLocked) as error:
         out.stop()
         out.line(f"deploy failed: {error}")
+        if "can not be updated" in str(error):
+            out.line(
+                "  `destroy --stack NAME` deletes that stack (then deploy again), `reset` "
+                "forgets the whole local account"
+            )
         return 1
     except KeyboardInterrupt:
         out.stop()
@@ -361,10 +366,14 @@ def run_status(*, state: str | Path | None = None, display: Display | None = Non
     out = display or Display(interactive=False)
     folder = state_dir(state)
     try:
-        with Workspace(folder, "status") as workspace:
-            notice = workspace.interruption_notice()
-            saved = workspace.state()
-    except (StateLocked, ValueError) as error:
+        try:
+            with Workspace(folder, "status") as workspace:
+                notice = workspace.interruption_notice()
+                saved = workspace.state()
+        except StateLocked as busy:  # a command runs: show what it saved so far
+            notice = f"note: {busy}; shown: the state after its last completed operation"
+            saved = read_state(folder)
+    except ValueError as error:
         out.line(f"status failed: {error}")
         return 1
     if notice:

@@ -28,7 +28,12 @@ from e2e_support import (
 
 from cdk_opensearch_packages.local.__main__ import main
 from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
-from cdk_opensearch_packages.local.demo.run import DemoOptions, run_demo, synthesize
+from cdk_opensearch_packages.local.demo.run import (
+    DemoOptions,
+    run_demo,
+    synth_problems,
+    synthesize,
+)
 
 CONTEXT_APP = FIXTURES / "context_app"
 
@@ -318,3 +323,19 @@ def test_packages_made_elsewhere_from_a_file(
         r"made elsewhere",
         output,
     )
+
+
+def test_a_construction_error_is_shown_as_its_message() -> None:
+    output = (
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 7, in <module>\n'
+        "    OpenSearchPackage(stack, 'Synonyms', package_type='TXT', ...)\n"
+        "ValueError: S/Synonyms: package_type: 'TXT' is invalid: it must be one of "
+        "TXT-DICTIONARY, ZIP-PLUGIN. Use a PackageType member\n"
+    )
+
+    assert synth_problems(output) == (
+        "  S/Synonyms: package_type: 'TXT' is invalid: it must be one of TXT-DICTIONARY, "
+        "ZIP-PLUGIN. Use a PackageType member"
+    )
+    assert synth_problems("no idea\n") == "no idea"

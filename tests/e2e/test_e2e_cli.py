@@ -149,6 +149,7 @@ def _user_app(outdir: Path, dictionary: Path) -> None:
     app.synth()
 
 
+@pytest.mark.slow
 def test_the_new_user_path_as_separate_commands(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -140,13 +140,16 @@ def _tree_size(root: Path) -> tuple[int, int]:
 
 
 def _zip_size(root: Path) -> int:
-    from cdk_opensearch_packages.local.cfn_assembly import zip_directory
+    from cdk_opensearch_packages.local.cloudformation.assembly import zip_directory
 
     return len(zip_directory(root))
 
 
 def _copy_runtime_libraries(target: Path, *, with_pyc: bool) -> None:
-    from cdk_opensearch_packages.local.lambda_runner import RUNTIME_LIBRARIES, runtime_library_dir
+    from cdk_opensearch_packages.local.awslambda.runner import (
+        RUNTIME_LIBRARIES,
+        runtime_library_dir,
+    )
 
     source_dir = runtime_library_dir()
     ignore = None if with_pyc else shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -160,7 +163,7 @@ def _copy_runtime_libraries(target: Path, *, with_pyc: bool) -> None:
 
 
 def _environment(code_dir: Path, with_models: bool) -> dict[str, str]:
-    from cdk_opensearch_packages.local.aws_constants import FAKE_CREDENTIALS, REGION
+    from cdk_opensearch_packages.local.aws.constants import FAKE_CREDENTIALS, REGION
 
     environment = {
         "PATH": "/usr/bin:/bin",
@@ -229,7 +232,7 @@ def measure_assets(runs: int = DEFAULT_IMPORT_RUNS, work_dir: Path | None = None
     :param work_dir: where to build. Default: - a new temporary directory, removed afterwards.
     """
     from cdk_opensearch_packages.handler_asset import stage_handler_bundle
-    from cdk_opensearch_packages.local.lambda_runner import runtime_library_dir
+    from cdk_opensearch_packages.local.awslambda.runner import runtime_library_dir
 
     owned = work_dir is None
     root = Path(tempfile.mkdtemp(prefix="osp-bench-asset-")) if work_dir is None else work_dir

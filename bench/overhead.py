@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from cdk_opensearch_packages.local.aws_env import LocalAws
-    from cdk_opensearch_packages.local.opensearch_api import LocalOpenSearchService
+    from cdk_opensearch_packages.local.aws.env import LocalAws
+    from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
 
 __all__ = [
     "OperationMeasurement",
@@ -257,7 +257,7 @@ class _TimelineStepper:
         self._deleting.set()
 
     def _apply(self, created: int, deleted: int) -> None:
-        from cdk_opensearch_packages.local.opensearch_api import Timeline
+        from cdk_opensearch_packages.local.opensearch.api import Timeline
 
         wait = self._create_waits[min(created, len(self._create_waits) - 1)]
         copying = min(1.0, wait / 2)
@@ -439,7 +439,7 @@ def run_worker(scenario: Scenario, assembly: Path) -> ScenarioResult:
     :param scenario: the scenario.
     :param assembly: the synthesized cloud assembly (one stack of ``scenario.runs`` packages).
     """
-    from cdk_opensearch_packages.local.aws_env import LocalAws
+    from cdk_opensearch_packages.local.aws.env import LocalAws
 
     result = ScenarioResult(scenario=scenario, started=time.time())
     started = time.perf_counter()

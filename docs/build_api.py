@@ -36,15 +36,24 @@ def main(output: str) -> None:
     """Write the HTML reference of the library and its local emulator into ``output``."""
     _narrow_rst_field_names()
     pdoc.render.configure(docformat="restructuredtext")
-    from cdk_opensearch_packages import local
+    import cdk_opensearch_packages
+    from cdk_opensearch_packages import checks, local
 
-    # pdoc shows only the submodules a package's __all__ names: list the emulator's modules.
+    # pdoc shows only the submodules a package's __all__ names: list the checks' and the
+    # emulator's modules, with the subpackages of each service the emulator stands in for.
     modules = [
-        f"{local.__name__}.{info.name}"
-        for info in pkgutil.iter_modules(local.__path__)
-        if not info.name.startswith("_")
+        info.name
+        for package in (checks, local)
+        for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
+        if not info.name.rpartition(".")[2].startswith("_")
     ]
-    pdoc.pdoc("cdk_opensearch_packages", local.__name__, *modules, output_directory=Path(output))
+    pdoc.pdoc(
+        cdk_opensearch_packages.__name__,
+        checks.__name__,
+        local.__name__,
+        *modules,
+        output_directory=Path(output),
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .association import OpenSearchPackageAssociation
-    from .package import (
+    from cdk_opensearch_packages.association import OpenSearchPackageAssociation
+    from cdk_opensearch_packages.package import (
         DictionaryKind,
         IOpenSearchPackage,
         OpenSearchPackage,
@@ -30,10 +30,11 @@ if TYPE_CHECKING:
         PackageConfiguration,
         PackageType,
         RequirementLevel,
+        SynonymTokenizer,
     )
-    from .provider import OpenSearchPackageProvider
-    from .provider_stack import OpenSearchPackageProviderStack
-    from .source import PackageSource, PackageSourceConfig
+    from cdk_opensearch_packages.provider import OpenSearchPackageProvider
+    from cdk_opensearch_packages.provider_stack import OpenSearchPackageProviderStack
+    from cdk_opensearch_packages.source import PackageSource, PackageSourceConfig
 
 # The constructs import aws_cdk (which starts jsii's Node.js process): they are loaded on first
 # use, so `cdk_opensearch_packages.local` (the offline emulation) starts without it.
@@ -46,6 +47,7 @@ _MODULE_OF = {
     "PackageConfiguration": ".package",
     "PackageType": ".package",
     "RequirementLevel": ".package",
+    "SynonymTokenizer": ".package",
     "OpenSearchPackageProvider": ".provider",
     "OpenSearchPackageProviderStack": ".provider_stack",
     "PackageSource": ".source",
@@ -79,4 +81,5 @@ __all__ = [
     "PackageSourceConfig",
     "PackageType",
     "RequirementLevel",
+    "SynonymTokenizer",
 ]

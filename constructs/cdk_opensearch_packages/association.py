@@ -10,11 +10,12 @@ import aws_cdk
 from aws_cdk import aws_iam, aws_opensearchservice
 from constructs import Construct
 
-from . import validation
-from .provider import OpenSearchPackageProvider
+from cdk_opensearch_packages import construct_props
+from cdk_opensearch_packages.checks import props
+from cdk_opensearch_packages.provider import OpenSearchPackageProvider
 
 if TYPE_CHECKING:
-    from .package import IOpenSearchPackage
+    from cdk_opensearch_packages.package import IOpenSearchPackage
 
 __all__ = ["OpenSearchPackageAssociation", "default_association_id"]
 
@@ -79,10 +80,10 @@ class OpenSearchPackageAssociation(Construct):
         else:
             domain_name = domain.domain_name
             domain_arn = domain.domain_arn
-        validation.validate_engine_compatibility(
+        props.validate_engine_compatibility(
             path, package.engine_version, _domain_engine_version(domain), _describe(domain)
         )
-        service_timeout = validation.timeout_seconds(path, timeout)
+        service_timeout = construct_props.service_timeout(path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         provider.grant_domain(domain_arn)
@@ -159,7 +160,7 @@ def default_association_id(package: Construct, domain: aws_opensearchservice.IDo
     """
     if isinstance(domain, str):
         if aws_cdk.Token.is_unresolved(domain):
-            raise validation.fail(
+            raise props.fail(
                 package.node.path,
                 "domain",
                 domain,
@@ -172,7 +173,7 @@ def default_association_id(package: Construct, domain: aws_opensearchservice.IDo
         suffix = domain.node.id
     child_id = f"Association{suffix}"
     if package.node.try_find_child(child_id) is not None:
-        raise validation.fail(
+        raise props.fail(
             package.node.path,
             "domain",
             _describe(domain),
@@ -184,9 +185,9 @@ def default_association_id(package: Construct, domain: aws_opensearchservice.IDo
 
 
 def _validate_domain_name(path: str, name: str) -> None:
-    if validation.is_unresolved(name) or _DOMAIN_NAME.fullmatch(name):
+    if construct_props.is_unresolved(name) or _DOMAIN_NAME.fullmatch(name):
         return
-    raise validation.fail(
+    raise props.fail(
         path,
         "domain",
         name,

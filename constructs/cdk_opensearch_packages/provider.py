@@ -9,10 +9,10 @@ import aws_cdk
 from aws_cdk import aws_iam, aws_lambda, aws_logs
 from constructs import Construct, IConstruct
 
-from .handler_asset import handler_code
+from cdk_opensearch_packages.handler_asset import handler_code
 
 if TYPE_CHECKING:
-    from .association import OpenSearchPackageAssociation
+    from cdk_opensearch_packages.association import OpenSearchPackageAssociation
 
 __all__ = ["OpenSearchPackageProvider"]
 

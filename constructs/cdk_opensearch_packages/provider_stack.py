@@ -44,8 +44,13 @@ import aws_cdk
 from aws_cdk import aws_iam, aws_lambda, aws_ssm
 from constructs import Construct
 
-from .handler_asset import HandlerBundle, stage_handler_bundle
-from .provider import DOMAIN_ACTIONS, PROVIDER_ID, OpenSearchPackageProvider, kms_statements
+from cdk_opensearch_packages.handler_asset import HandlerBundle, stage_handler_bundle
+from cdk_opensearch_packages.provider import (
+    DOMAIN_ACTIONS,
+    PROVIDER_ID,
+    OpenSearchPackageProvider,
+    kms_statements,
+)
 
 __all__ = [
     "CODE_FILE_PREFIX",

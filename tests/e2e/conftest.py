@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from e2e_support import FAKE_ASSEMBLY, TEST_TIMELINE, TIME_SCALE
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly, publish_file_assets
-from cdk_opensearch_packages.local.opensearch_api import Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly, publish_file_assets
+from cdk_opensearch_packages.local.opensearch.api import Timeline
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAKE_ASSEMBLY = FIXTURES / "fake_assembly"

@@ -18,9 +18,9 @@ import aws_cdk
 import pytest
 from cfnlint.decode import decode_str
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_intrinsics import TemplateError
-from cdk_opensearch_packages.local.opensearch_api import Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
+from cdk_opensearch_packages.local.opensearch.api import Timeline
 from cdk_opensearch_packages.provider_stack import (
     ROLE_ARN_EXPORT,
     SERVICE_TOKEN_EXPORT,

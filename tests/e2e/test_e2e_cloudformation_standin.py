@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from e2e_support import FAKE_ASSEMBLY, add_thing, fake_template
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_intrinsics import TemplateError
-from cdk_opensearch_packages.local.cfn_model import StackResult
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
+from cdk_opensearch_packages.local.cloudformation.model import StackResult
 
 
 def _name() -> str:

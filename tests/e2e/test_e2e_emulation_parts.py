@@ -17,22 +17,22 @@ from typing import Any
 
 import pytest
 
-from cdk_opensearch_packages.local.aws_events_scheduler import invocation_allowed, rate_minutes
-from cdk_opensearch_packages.local.cfn_assembly import zip_directory
-from cdk_opensearch_packages.local.cfn_intrinsics import (
+from cdk_opensearch_packages.local.awslambda.runner import (
+    RUNTIME_LIBRARIES,
+    FunctionConfig,
+    LambdaRunner,
+)
+from cdk_opensearch_packages.local.cloudformation.assembly import zip_directory
+from cdk_opensearch_packages.local.cloudformation.intrinsics import (
     Intrinsics,
     TemplateError,
     pseudo_parameters,
     references,
     stringify,
 )
-from cdk_opensearch_packages.local.cfn_responses import ResponseFaults, ResponseListener
-from cdk_opensearch_packages.local.cfn_tls import LocalCertificates, create_certificates
-from cdk_opensearch_packages.local.lambda_runner import (
-    RUNTIME_LIBRARIES,
-    FunctionConfig,
-    LambdaRunner,
-)
+from cdk_opensearch_packages.local.cloudformation.responses import ResponseFaults, ResponseListener
+from cdk_opensearch_packages.local.cloudformation.tls import LocalCertificates, create_certificates
+from cdk_opensearch_packages.local.events.scheduler import invocation_allowed, rate_minutes
 from osp_handler.cfn_response import send_response
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Parts/0000"

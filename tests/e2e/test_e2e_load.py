@@ -28,9 +28,9 @@ from types import TracebackType
 
 import pytest
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly
-from cdk_opensearch_packages.local.opensearch_api import Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
+from cdk_opensearch_packages.local.opensearch.api import Timeline
 
 PACKAGES = 25  # the service's packages-per-Region quota (the local API enforces it too)
 ASSOCIATED = 3  # chained on one domain: each waits for the previous one

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from e2e_support import TEST_TIMELINE, PackageStackSpec, synth_package_stack
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.lambda_runner import LogLine
-from cdk_opensearch_packages.local.opensearch_api import Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.awslambda.runner import LogLine
+from cdk_opensearch_packages.local.opensearch.api import Timeline
 
 SYNONYMS_V1 = "couch, sofa, settee\nlaptop, notebook\n"
 SYNONYMS_V2 = SYNONYMS_V1 + "fridge, refrigerator\n"

@@ -9,7 +9,7 @@ of the package it is deleting. The provider must treat each as the success it is
 
 A stack of the real constructs (a domain and one associated dictionary package) is created,
 updated to a new dictionary version in place, and deleted, with ``drop_after`` and
-``error_after`` faults (:mod:`cdk_opensearch_packages.local.os_faults`) on CreatePackage,
+``error_after`` faults (:mod:`cdk_opensearch_packages.local.faults`) on CreatePackage,
 UpdatePackage, AssociatePackage, DissociatePackage and DeletePackage, one per operation and
 phase. Each stack operation must succeed, each change must be made exactly once, and nothing
 must be left behind.
@@ -26,8 +26,8 @@ import pytest
 from e2e_support import TEST_TIMELINE, PackageStackSpec, synth_package_stack
 from test_e2e_reliability import assert_nothing_left
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.opensearch_api import CallRecord, Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.opensearch.api import CallRecord, Timeline
 
 SYNONYMS_V1 = "couch, sofa\n"
 SYNONYMS_V2 = "couch, sofa, settee\n"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from e2e_support import PackageStackSpec, synth_package_stack
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_model import StackResult
-from cdk_opensearch_packages.local.opensearch_api import Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.model import StackResult
+from cdk_opensearch_packages.local.opensearch.api import Timeline
 
 SYNONYMS_V1 = "couch, sofa, settee\nlaptop, notebook\n"
 SYNONYMS_V2 = SYNONYMS_V1 + "fridge, refrigerator\n"

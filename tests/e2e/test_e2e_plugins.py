@@ -14,8 +14,8 @@ from pathlib import Path
 
 from e2e_support import FIXTURES
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
 
 HELLO = FIXTURES.parent.parent / "fixtures" / "files" / "plugins" / "hello"
 DOMAIN = "plugins"

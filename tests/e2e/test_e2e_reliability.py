@@ -33,9 +33,9 @@ from typing import Any
 import pytest
 from e2e_support import TIME_SCALE
 
-from cdk_opensearch_packages.local.aws_env import LocalAws
-from cdk_opensearch_packages.local.cfn_assembly import CloudAssembly
-from cdk_opensearch_packages.local.opensearch_api import CallRecord, Timeline
+from cdk_opensearch_packages.local.aws.env import LocalAws
+from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
+from cdk_opensearch_packages.local.opensearch.api import CallRecord, Timeline
 
 PACKAGE = "Custom::OpenSearchPackage"
 ASSOCIATION = "Custom::OpenSearchPackageAssociation"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_opensearch_packages.file_checks_properties import parse_java_properties
-from cdk_opensearch_packages.file_checks_synonyms import split_unescaped
+from cdk_opensearch_packages.checks.java_properties import parse_java_properties
+from cdk_opensearch_packages.checks.synonyms import split_unescaped
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from botocore.config import Config
 from local_api_helpers import BUCKET, PHASE
 from moto.server import ThreadedMotoServer
 
-from cdk_opensearch_packages.local.opensearch_api import (
+from cdk_opensearch_packages.local.opensearch.api import (
     LocalOpenSearchService,
     ManualClock,
     Timeline,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cdk_opensearch_packages.local.opensearch_api import ManualClock
+from cdk_opensearch_packages.local.opensearch.api import ManualClock
 
 #: One second per phase, on a clock the tests move: every status change is explicit.
 PHASE = 1.0

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from local_api_helpers import PHASE, create_available, error_code, plugin_zip, unique_name
 
-from cdk_opensearch_packages.local.opensearch_api import LocalOpenSearchService, ManualClock
+from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService, ManualClock
 
 Put = Callable[..., dict[str, str]]
 DOMAIN = "search"

@@ -17,8 +17,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from botocore.retries import standard
 
-from cdk_opensearch_packages.local.aws_events_proxy import EventBridgeFaultProxy
-from cdk_opensearch_packages.local.os_faults import Fault, FaultConfig
+from cdk_opensearch_packages.local.events.proxy import EventBridgeFaultProxy
+from cdk_opensearch_packages.local.faults import Fault, FaultConfig
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:handler"
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})

@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
 from botocore.retries import standard
 
-from cdk_opensearch_packages.local.opensearch_api import (
+from cdk_opensearch_packages.local.opensearch.api import (
     Fault,
     FaultConfig,
     FaultInjector,

@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 from local_api_helpers import PHASE, create_available, describe, unique_name
 
-from cdk_opensearch_packages.local.opensearch_api import (
+from cdk_opensearch_packages.local.opensearch.api import (
     LocalOpenSearchService,
     ManualClock,
     Timeline,

@@ -14,7 +14,7 @@ from botocore.exceptions import ConnectionClosedError
 from botocore.retries import standard
 from local_api_helpers import PHASE, create_available, describe, error_code, unique_name
 
-from cdk_opensearch_packages.local.opensearch_api import (
+from cdk_opensearch_packages.local.opensearch.api import (
     Fault,
     FaultConfig,
     FaultInjector,

@@ -10,15 +10,15 @@ from botocore.retries.standard import ThrottledRetryableChecker
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
-from cdk_opensearch_packages.local.opensearch_api import LocalOpenSearchService
-from cdk_opensearch_packages.local.os_errors import (
+from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
+from cdk_opensearch_packages.local.opensearch.errors import (
     ERRORS_BY_OPERATION,
     FAULT_ERROR_CODES,
     UNMODELLED_ERRORS,
     UNVERIFIED_ERRORS,
     ApiError,
 )
-from cdk_opensearch_packages.local.os_model import (
+from cdk_opensearch_packages.local.opensearch.model import (
     SERVED_OPERATIONS,
     build_url_map,
     error_status,

@@ -18,7 +18,7 @@ from local_api_helpers import (
     unique_name,
 )
 
-from cdk_opensearch_packages.local.opensearch_api import LocalOpenSearchService, ManualClock
+from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService, ManualClock
 
 Put = Callable[..., dict[str, str]]
 

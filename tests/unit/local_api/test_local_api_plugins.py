@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from local_api_helpers import DESCRIPTOR, PHASE, create_available, describe, plugin_zip
 
-from cdk_opensearch_packages.file_checks_plugin import check_plugin_zip
-from cdk_opensearch_packages.local.opensearch_api import ManualClock
-from cdk_opensearch_packages.local.os_content import inspect_content
+from cdk_opensearch_packages.checks.plugin_zip import check_plugin_zip
+from cdk_opensearch_packages.local.opensearch.api import ManualClock
+from cdk_opensearch_packages.local.opensearch.content import inspect_content
 
 Put = Callable[..., dict[str, str]]
 ENGINE = "OpenSearch_2.19"
@@ -170,9 +170,9 @@ def _entries(data: bytes) -> dict[str, bytes | str]:
 def test_the_emulation_imports_without_aws_cdk() -> None:
     code = (
         "import sys\n"
-        "import cdk_opensearch_packages.local.opensearch_api\n"
-        "import cdk_opensearch_packages.local.os_content\n"
-        "assert 'cdk_opensearch_packages.file_checks_plugin' in sys.modules\n"
+        "import cdk_opensearch_packages.local.opensearch.api\n"
+        "import cdk_opensearch_packages.local.opensearch.content\n"
+        "assert 'cdk_opensearch_packages.checks.plugin_zip' in sys.modules\n"
         "loaded = sorted(m for m in sys.modules if m == 'aws_cdk' or m.startswith('aws_cdk.'))\n"
         "assert not loaded, loaded\n"
     )

@@ -7,7 +7,7 @@ import socket
 import pytest
 from local_api_helpers import plugin_zip
 
-from cdk_opensearch_packages.local.opensearch_api import (
+from cdk_opensearch_packages.local.opensearch.api import (
     Fault,
     FaultConfig,
     FaultInjector,
@@ -16,7 +16,7 @@ from cdk_opensearch_packages.local.opensearch_api import (
     SourceError,
     Timeline,
 )
-from cdk_opensearch_packages.local.os_content import inspect_content
+from cdk_opensearch_packages.local.opensearch.content import inspect_content
 
 
 def test_accepted_content() -> None:

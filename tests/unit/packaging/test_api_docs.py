@@ -20,7 +20,7 @@ import cdk_opensearch_packages
 pytestmark = pytest.mark.xdist_group("packaging-docs")
 
 REPO = Path(__file__).resolve().parents[3]
-LOCAL = REPO / "constructs" / "cdk_opensearch_packages" / "local"
+LIBRARY = REPO / "constructs" / "cdk_opensearch_packages"
 
 
 def _docs_recipe() -> str:
@@ -75,9 +75,18 @@ def test_docs_render_rest_field_lists(api_docs: Path) -> None:
     assert "<li><strong>package_type</strong>:" in page
 
 
-def test_docs_cover_the_local_emulator_modules(api_docs: Path) -> None:
-    modules = sorted(path.stem for path in LOCAL.glob("*.py") if not path.stem.startswith("_"))
-    assert modules
-    pages = api_docs / "cdk_opensearch_packages" / "local"
-    missing = [name for name in modules if not (pages / f"{name}.html").is_file()]
+@pytest.mark.parametrize("folder", ["checks", "local"])
+def test_docs_cover_the_checks_and_local_emulator_modules(api_docs: Path, folder: str) -> None:
+    root = LIBRARY / folder
+    modules = sorted(
+        path.relative_to(LIBRARY).with_suffix("")
+        for path in root.rglob("*.py")
+        if not path.stem.startswith("_")
+    )
+    assert len(modules) > 5
+    missing = [
+        str(module)
+        for module in modules
+        if not (api_docs / "cdk_opensearch_packages" / f"{module}.html").is_file()
+    ]
     assert missing == []

@@ -1,0 +1,3 @@
+"""The emulated Lambda service: each invocation a fresh Python process (:mod:`.runner`,
+:mod:`.bootstrap`).
+"""

@@ -1,0 +1,3 @@
+"""The emulated EventBridge: rule scheduling that invokes targets (:mod:`.scheduler`) and a
+fault proxy in front of moto's EventBridge (:mod:`.proxy`).
+"""

@@ -1,0 +1,1203 @@
+"""State and rules of the local OpenSearch packages API: packages, versions, domains, associations.
+
+Everything is time-driven. An operation schedules the coming statuses of its package or
+association (``now + phase``); every later call first applies whatever has become due, in due
+order, recording each change as a :class:`Transition` stamped with its *scheduled* time. So the
+emulation needs no background thread and is deterministic under a :class:`.ManualClock`.
+
+Rules that mirror the service (beyond what the model says):
+
+- package names are at most 28 characters of ``[a-z][a-z0-9-]+`` (the whole name), unique in the
+  Region (ResourceAlreadyExistsException); at most ``package_quota`` (25) packages exist
+  (LimitExceededException); a package in DELETING still counts;
+- ``EngineVersion`` is required for ZIP-PLUGIN and refused for other types; so are
+  ``PackageConfiguration`` and a ``KmsKeyIdentifier`` in ``PackageEncryptionOptions``;
+- ``PackageSource`` needs both ``S3BucketName`` and ``S3Key``;
+- ids are ``F`` + 9 digits; versions ``v1``, ``v2``... (a version that fails does not use up its
+  number); ``AvailablePackageVersion`` moves only when a version becomes AVAILABLE; a failed
+  version leaves it in place with status COPY_FAILED/VALIDATION_FAILED and ErrorDetails;
+- UpdatePackage of a package COPYING, VALIDATING or DELETING: ConflictException;
+- DeletePackage of a package associated with a domain (or a prerequisite of an association):
+  ConflictException; of a package already DELETING: answers its details again (idempotent);
+- DescribePackages with a ``PackageID`` filter none of whose ids exists:
+  ResourceNotFoundException (the service's answer is undocumented; tools handle an empty list,
+  ResourceNotFoundException and ValidationException alike). Filter values may use ``*``/``?``;
+- ``MaxResults`` below 1 is a ValidationException (the model has no minimum); default page 100;
+- AssociatePackage needs an AVAILABLE package, an existing domain and existing prerequisite
+  ids, each ACTIVE on that domain (else ValidationException naming the prerequisite and the
+  domain: AWS documents that prerequisites "must be associated with the domain before the
+  package can be associated"); a domain runs one package operation at a time
+  (ConflictException "Another package operation is in progress..."); re-associating the
+  version the domain already runs ACTIVE is ConflictException "Package is already in desired
+  state"; a newer version re-runs ASSOCIATING;
+  ZIP-PLUGIN on a domain of another engine version ends in ASSOCIATION_FAILED; at most
+  ``domain_package_quota`` (20) packages per domain (LimitExceededException);
+- DissociatePackage ends the association (transition to ``DISSOCIATED``) or, after
+  :meth:`PackageStore.mark_in_use`, in DISSOCIATION_FAILED (once per mark). A failed association
+  may be dissociated (or associated again). A package that is a prerequisite of another package
+  associated with the domain (in any status but DISSOCIATING) cannot be dissociated from it:
+  ConflictException naming the dependent package.
+
+The error codes of the two prerequisite rules are not verified against AWS; they are listed in
+:data:`.os_errors.UNVERIFIED_ERRORS` with the other answers the emulation guesses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Final, Literal, TypeVar
+
+from cdk_opensearch_packages.local.opensearch.content import inspect_content
+from cdk_opensearch_packages.local.opensearch.errors import (
+    ApiError,
+    conflict,
+    not_found,
+    validation_error,
+)
+from cdk_opensearch_packages.local.opensearch.source import SourceError, SourceReader
+from cdk_opensearch_packages.local.opensearch.timeline import Clock, Timeline
+
+__all__ = [
+    "DEFAULT_ENGINE_VERSION",
+    "MAX_PACKAGE_NAME_LENGTH",
+    "PackageStore",
+    "Transition",
+]
+
+T = TypeVar("T")
+
+#: The engine version :meth:`PackageStore.register_domain` gives a domain by default.
+DEFAULT_ENGINE_VERSION: Final = "OpenSearch_2.19"
+#: The longest package name the service accepts (the model allows 256).
+MAX_PACKAGE_NAME_LENGTH: Final = 28
+_DEFAULT_PAGE: Final = 100
+_NAME = re.compile(r"[a-z][a-z0-9\-]+")
+# The model's EngineVersion pattern, matched against the whole value (re.fullmatch).
+_ENGINE = re.compile(r"Elasticsearch_[0-9]\.[0-9]{1,2}|OpenSearch_[0-9]{1,2}\.[0-9]{1,2}")
+_UPDATABLE: Final = frozenset({"AVAILABLE", "COPY_FAILED", "VALIDATION_FAILED"})
+_DOMAIN_BUSY: Final = frozenset({"ASSOCIATING", "DISSOCIATING"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One status change.
+
+    :param kind: ``package`` or ``association``.
+    :param package_id: the package.
+    :param domain_name: the domain of an association, else ``None``.
+    :param from_status: the status before (``None`` when the package/association appears).
+    :param to_status: the status after; ``DELETED`` when a package disappears, ``DISSOCIATED``
+        when an association does.
+    :param t: when, on the emulation clock's monotonic scale (the scheduled time).
+    :param wall: when, in epoch seconds.
+    :param package_version: the version concerned (being built, or associated).
+    """
+
+    kind: Literal["package", "association"]
+    package_id: str
+    domain_name: str | None
+    from_status: str | None
+    to_status: str
+    t: float
+    wall: float
+    package_version: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """:return: JSON form with keys ``kind package_id domain_name from to t wall
+        package_version``."""
+        return {
+            "kind": self.kind,
+            "package_id": self.package_id,
+            "domain_name": self.domain_name,
+            "from": self.from_status,
+            "to": self.to_status,
+            "t": self.t,
+            "wall": self.wall,
+            "package_version": self.package_version,
+        }
+
+
+@dataclass
+class _Version:
+    label: str
+    created_at: float
+    commit_message: str | None
+    configuration: dict[str, Any] | None
+    plugin_properties: dict[str, Any] | None = None
+
+    def history_entry(self) -> dict[str, Any]:
+        return _compact(
+            {
+                "PackageVersion": self.label,
+                "CommitMessage": self.commit_message,
+                "CreatedAt": self.created_at,
+                "PluginProperties": self.plugin_properties,
+                "PackageConfiguration": self.configuration,
+            }
+        )
+
+
+@dataclass
+class _Step:
+    due: float
+    to_status: str
+    error_details: dict[str, str] | None = None
+    version: _Version | None = None
+    remove: bool = False
+
+
+@dataclass
+class _Package:
+    package_id: str
+    name: str
+    package_type: str
+    description: str | None
+    engine_version: str | None
+    owner: str
+    vending: dict[str, Any] | None
+    encryption: dict[str, Any] | None
+    status: str
+    created_at: float
+    last_updated_at: float
+    building: str | None = None
+    available: _Version | None = None
+    history: list[_Version] = field(default_factory=list)
+    error_details: dict[str, str] | None = None
+    pending: list[_Step] = field(default_factory=list)
+
+
+@dataclass
+class _Association:
+    domain_name: str
+    package_id: str
+    status: str
+    version: str | None
+    prerequisites: list[str]
+    configuration: dict[str, Any] | None
+    last_updated: float
+    error_details: dict[str, str] | None = None
+    pending: list[_Step] = field(default_factory=list)
+
+
+@dataclass
+class _Domain:
+    name: str
+    engine_version: str
+    registered_at: float
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """What COPYING/VALIDATING will decide for a source, read when the request arrives."""
+
+    copy_error: dict[str, str] | None
+    validation_error: dict[str, str] | None
+    plugin_properties: dict[str, Any] | None
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+class PackageStore:
+    """The emulated service's state; every public method is thread-safe.
+
+    :param clock: the time source.
+    :param timeline: phase durations.
+    :param reader: reads package sources (COPYING).
+    :param account_id: the account (``PackageOwner``).
+    :param region: the Region (names are unique within it).
+    :param seed: seed of the package-id generator.
+    :param package_quota: packages per Region.
+    :param domain_package_quota: packages per domain.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        timeline: Timeline,
+        reader: SourceReader,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+        seed: int = 0,
+        package_quota: int = 25,
+        domain_package_quota: int = 20,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._initial_timeline = timeline
+        self._timeline = timeline
+        self._reader = reader
+        self.account_id = account_id
+        self.region = region
+        self._seed = seed
+        self.package_quota = package_quota
+        self.domain_package_quota = domain_package_quota
+        self._packages: dict[str, _Package] = {}
+        self._associations: dict[tuple[str, str], _Association] = {}
+        self._domains: dict[str, _Domain] = {}
+        self._in_use: set[tuple[str, str]] = set()
+        self._transitions: list[Transition] = []
+        self._issued: set[str] = set()
+        self._ids = random.Random(f"package-ids-{seed}")
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "CreatePackage": self.create_package,
+            "DescribePackages": self.describe_packages,
+            "UpdatePackage": self.update_package,
+            "DeletePackage": self.delete_package,
+            "GetPackageVersionHistory": self.get_package_version_history,
+            "AssociatePackage": self.associate_package,
+            "DissociatePackage": self.dissociate_package,
+            "ListDomainsForPackage": self.list_domains_for_package,
+            "ListPackagesForDomain": self.list_packages_for_domain,
+        }
+
+    # ----------------------------------------------------------------- configuration, time
+
+    @property
+    def timeline(self) -> Timeline:
+        """The phase durations used by operations from now on."""
+        with self._lock:
+            return self._timeline
+
+    @timeline.setter
+    def timeline(self, value: Timeline) -> None:
+        with self._lock:
+            self._timeline = value
+
+    def handle(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run one validated API call.
+
+        :param operation: the operation name (one of :data:`.SERVED_OPERATIONS`).
+        :param params: its validated input.
+        :return: the output (JSON types, timestamps as epoch seconds).
+        :raises ApiError: the AWS error to answer with.
+        """
+        return self._handlers[operation](params)
+
+    def advance(self) -> None:
+        """Apply every scheduled status change that is due now."""
+        with self._lock:
+            self._advance()
+
+    def _advance(self) -> None:
+        now = self._clock.monotonic()
+        while True:
+            entities: list[_Package | _Association] = [
+                *self._packages.values(),
+                *self._associations.values(),
+            ]
+            due = [entity for entity in entities if entity.pending and entity.pending[0].due <= now]
+            if not due:
+                return
+            first = min(due, key=lambda entity: entity.pending[0].due)
+            step = first.pending.pop(0)
+            if isinstance(first, _Package):
+                self._apply_package(first, step)
+            else:
+                self._apply_association(first, step)
+
+    def _wall(self, t: float) -> float:
+        return self._clock.time() - (self._clock.monotonic() - t)
+
+    def _record(
+        self,
+        kind: Literal["package", "association"],
+        package_id: str,
+        *,
+        domain_name: str | None = None,
+        before: str | None,
+        after: str,
+        t: float,
+        version: str | None,
+    ) -> None:
+        self._transitions.append(
+            Transition(
+                kind=kind,
+                package_id=package_id,
+                domain_name=domain_name,
+                from_status=before,
+                to_status=after,
+                t=t,
+                wall=self._wall(t),
+                package_version=version,
+            )
+        )
+
+    def _apply_package(self, package: _Package, step: _Step) -> None:
+        previous = package.status
+        package.status = step.to_status
+        package.last_updated_at = self._wall(step.due)
+        if step.error_details is not None:
+            package.error_details = step.error_details
+        if step.version is not None:
+            package.available = step.version
+            package.history.append(step.version)
+            package.error_details = None
+        version = package.building
+        if step.to_status in ("AVAILABLE", "COPY_FAILED", "VALIDATION_FAILED"):
+            package.building = None
+        self._record(
+            "package",
+            package.package_id,
+            before=previous,
+            after=step.to_status,
+            t=step.due,
+            version=version,
+        )
+        if step.remove:
+            del self._packages[package.package_id]
+
+    def _apply_association(self, association: _Association, step: _Step) -> None:
+        previous = association.status
+        association.status = step.to_status
+        association.last_updated = self._wall(step.due)
+        if step.error_details is not None:
+            association.error_details = step.error_details
+        self._record(
+            "association",
+            association.package_id,
+            domain_name=association.domain_name,
+            before=previous,
+            after=step.to_status,
+            t=step.due,
+            version=association.version,
+        )
+        if step.remove:
+            del self._associations[(association.domain_name, association.package_id)]
+
+    # ---------------------------------------------------------------------------- packages
+
+    def _package(self, package_id: str) -> _Package:
+        package = self._packages.get(package_id)
+        if package is None:
+            raise not_found(f"Package {package_id} not found.")
+        return package
+
+    def _details(self, package: _Package) -> dict[str, Any]:
+        available = package.available
+        return _compact(
+            {
+                "PackageID": package.package_id,
+                "PackageName": package.name,
+                "PackageType": package.package_type,
+                "PackageDescription": package.description,
+                "PackageStatus": package.status,
+                "CreatedAt": package.created_at,
+                "LastUpdatedAt": package.last_updated_at,
+                "AvailablePackageVersion": available.label if available else None,
+                "ErrorDetails": package.error_details,
+                "EngineVersion": package.engine_version,
+                "AvailablePluginProperties": available.plugin_properties if available else None,
+                "AvailablePackageConfiguration": available.configuration if available else None,
+                "PackageOwner": package.owner,
+                "PackageVendingOptions": package.vending,
+                "PackageEncryptionOptions": package.encryption,
+            }
+        )
+
+    def _check_type_rules(
+        self, package_type: str, params: dict[str, Any], engine_version_allowed: bool
+    ) -> None:
+        source = params["PackageSource"]
+        missing = [key for key in ("S3BucketName", "S3Key") if not source.get(key)]
+        if missing:
+            raise validation_error(f"PackageSource requires {' and '.join(missing)}.")
+        plugin = package_type == "ZIP-PLUGIN"
+        if engine_version_allowed:
+            engine = params.get("EngineVersion")
+            if plugin and engine is None:
+                raise validation_error("EngineVersion is required for package type ZIP-PLUGIN.")
+            if not plugin and engine is not None:
+                raise validation_error(
+                    "EngineVersion can only be specified for package type ZIP-PLUGIN."
+                )
+        if not plugin and params.get("PackageConfiguration") is not None:
+            raise validation_error(
+                "PackageConfiguration can only be specified for package type ZIP-PLUGIN."
+            )
+        encryption = params.get("PackageEncryptionOptions") or {}
+        if not plugin and encryption.get("KmsKeyIdentifier") is not None:
+            raise validation_error(
+                "PackageEncryptionOptions.KmsKeyIdentifier can only be specified for package "
+                "type ZIP-PLUGIN."
+            )
+
+    def _copy(
+        self,
+        package_type: str,
+        source: dict[str, str],
+        engine_version: str | None,
+        configuration: dict[str, Any] | None,
+    ) -> _Copy:
+        try:
+            data = self._reader.read(source["S3BucketName"], source["S3Key"])
+        except SourceError as error:
+            return _Copy({"ErrorType": error.error_type, "ErrorMessage": error.message}, None, None)
+        verdict = inspect_content(
+            package_type,
+            data,
+            engine_version=engine_version,
+            license_filepath=(configuration or {}).get("LicenseFilepath"),
+        )
+        return _Copy(None, verdict.error_details, verdict.plugin_properties)
+
+    def _start_pipeline(
+        self, package: _Package, copy: _Copy, version: _Version, now: float
+    ) -> None:
+        timeline = self._timeline
+        package.building = version.label
+        copied = now + timeline.copying
+        if copy.copy_error is not None:
+            package.pending = [_Step(copied, "COPY_FAILED", error_details=copy.copy_error)]
+            return
+        validated = copied + timeline.validating
+        version.plugin_properties = copy.plugin_properties
+        last = (
+            _Step(validated, "VALIDATION_FAILED", error_details=copy.validation_error)
+            if copy.validation_error is not None
+            else _Step(validated, "AVAILABLE", version=version)
+        )
+        package.pending = [_Step(copied, "VALIDATING"), last]
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = f"F{self._ids.randrange(10**8, 10**9)}"
+            if candidate not in self._issued:
+                self._issued.add(candidate)
+                return candidate
+
+    def _check_create(self, name: str) -> None:
+        if any(package.name == name for package in self._packages.values()):
+            raise ApiError(
+                "ResourceAlreadyExistsException",
+                f"A package named {name} already exists in {self.region}.",
+            )
+        if len(self._packages) >= self.package_quota:
+            raise ApiError(
+                "LimitExceededException",
+                f"The limit of {self.package_quota} packages per Region is reached; delete a "
+                "package first.",
+            )
+
+    def create_package(self, params: dict[str, Any]) -> dict[str, Any]:
+        """CreatePackage."""
+        name = params["PackageName"]
+        package_type = params["PackageType"]
+        if len(name) > MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+            raise validation_error(
+                f"Invalid package name {name!r}: use 3 to {MAX_PACKAGE_NAME_LENGTH} characters, "
+                "a lowercase letter then lowercase letters, digits and hyphens."
+            )
+        self._check_type_rules(package_type, params, engine_version_allowed=True)
+        with self._lock:
+            self._advance()
+            self._check_create(name)
+        copy = self._copy(
+            package_type,
+            params["PackageSource"],
+            params.get("EngineVersion"),
+            params.get("PackageConfiguration"),
+        )
+        with self._lock:
+            self._advance()
+            self._check_create(name)
+            started = self._clock.monotonic()
+            now = self._wall(started)
+            package = _Package(
+                package_id=self._new_id(),
+                name=name,
+                package_type=package_type,
+                description=params.get("PackageDescription"),
+                engine_version=params.get("EngineVersion"),
+                owner=self.account_id,
+                vending=params.get("PackageVendingOptions"),
+                encryption=params.get("PackageEncryptionOptions"),
+                status="COPYING",
+                created_at=now,
+                last_updated_at=now,
+            )
+            version = _Version("v1", now, None, params.get("PackageConfiguration"))
+            self._packages[package.package_id] = package
+            self._start_pipeline(package, copy, version, started)
+            self._record(
+                "package",
+                package.package_id,
+                before=None,
+                after="COPYING",
+                t=started,
+                version=version.label,
+            )
+            return {"PackageDetails": self._details(package)}
+
+    def _check_update(self, package_id: str, params: dict[str, Any]) -> _Package:
+        package = self._package(package_id)
+        self._check_type_rules(package.package_type, params, engine_version_allowed=False)
+        if package.status not in _UPDATABLE:
+            raise conflict(
+                f"Package {package_id} is {package.status}; it can be updated once it is "
+                "AVAILABLE (or failed)."
+            )
+        return package
+
+    def update_package(self, params: dict[str, Any]) -> dict[str, Any]:
+        """UpdatePackage."""
+        package_id = params["PackageID"]
+        with self._lock:
+            self._advance()
+            package = self._check_update(package_id, params)
+            configuration = _configuration_of_update(package, params)
+            package_type, engine_version = package.package_type, package.engine_version
+        copy = self._copy(package_type, params["PackageSource"], engine_version, configuration)
+        with self._lock:
+            self._advance()
+            package = self._check_update(package_id, params)
+            started = self._clock.monotonic()
+            now = self._wall(started)
+            label = f"v{len(package.history) + 1}"
+            configuration = _configuration_of_update(package, params)
+            version = _Version(label, now, params.get("CommitMessage"), configuration)
+            if "PackageDescription" in params:
+                package.description = params["PackageDescription"]
+            if "PackageEncryptionOptions" in params:
+                package.encryption = params["PackageEncryptionOptions"]
+            previous = package.status
+            package.status = "COPYING"
+            package.error_details = None
+            package.last_updated_at = now
+            self._start_pipeline(package, copy, version, started)
+            self._record(
+                "package",
+                package_id,
+                before=previous,
+                after="COPYING",
+                t=started,
+                version=label,
+            )
+            return {"PackageDetails": self._details(package)}
+
+    def delete_package(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DeletePackage."""
+        package_id = params["PackageID"]
+        with self._lock:
+            self._advance()
+            package = self._package(package_id)
+            if package.status == "DELETING":
+                return {"PackageDetails": self._details(package)}
+            domains = sorted(
+                {
+                    association.domain_name
+                    for association in self._associations.values()
+                    if association.package_id == package_id
+                    or package_id in association.prerequisites
+                }
+            )
+            if domains:
+                raise conflict(
+                    f"Package {package_id} is associated with domain(s) {', '.join(domains)}; "
+                    "dissociate it first."
+                )
+            now = self._clock.monotonic()
+            previous = package.status
+            package.status = "DELETING"
+            package.building = None
+            package.last_updated_at = self._wall(now)
+            package.pending = [_Step(now + self._timeline.deleting, "DELETED", remove=True)]
+            self._record(
+                "package", package_id, before=previous, after="DELETING", t=now, version=None
+            )
+            return {"PackageDetails": self._details(package)}
+
+    def describe_packages(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribePackages."""
+        filters: list[tuple[str, list[str]]] = []
+        for index, item in enumerate(params.get("Filters") or [], start=1):
+            if item.get("Name") is None or not item.get("Value"):
+                raise validation_error(f"Filter {index} needs a Name and at least one Value.")
+            filters.append((item["Name"], list(item["Value"])))
+        with self._lock:
+            self._advance()
+            packages = list(self._packages.values())
+            for name, values in filters:
+                if name == "PackageID" and not any(
+                    fnmatchcase(package.package_id, value)
+                    for package in packages
+                    for value in values
+                ):
+                    raise not_found(f"Package {', '.join(values)} not found.")
+            matching = [
+                self._details(package)
+                for package in packages
+                if all(self._matches(package, name, values) for name, values in filters)
+            ]
+        key = json.dumps(["DescribePackages", filters])
+        page, token = _paginate(matching, params, key)
+        return _compact({"PackageDetailsList": page, "NextToken": token})
+
+    @staticmethod
+    def _matches(package: _Package, name: str, values: list[str]) -> bool:
+        actual = {
+            "PackageID": package.package_id,
+            "PackageName": package.name,
+            "PackageStatus": package.status,
+            "PackageType": package.package_type,
+            "EngineVersion": package.engine_version,
+            "PackageOwner": package.owner,
+        }[name]
+        return actual is not None and any(fnmatchcase(actual, value) for value in values)
+
+    def get_package_version_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GetPackageVersionHistory."""
+        package_id = params["PackageID"]
+        with self._lock:
+            self._advance()
+            entries = [version.history_entry() for version in self._package(package_id).history]
+        page, token = _paginate(entries, params, f"GetPackageVersionHistory/{package_id}")
+        return _compact(
+            {"PackageID": package_id, "PackageVersionHistoryList": page, "NextToken": token}
+        )
+
+    # ------------------------------------------------------------------------ associations
+
+    def _domain(self, name: str) -> _Domain:
+        if not _NAME.fullmatch(name):
+            raise validation_error(
+                f"Invalid domain name {name!r}: a lowercase letter then lowercase letters, "
+                "digits and hyphens."
+            )
+        domain = self._domains.get(name)
+        if domain is None:
+            raise not_found(f"Domain {name} not found.")
+        return domain
+
+    def _association_details(self, association: _Association) -> dict[str, Any]:
+        package = self._packages.get(association.package_id)
+        package_type = package.package_type if package else None
+        return _compact(
+            {
+                "PackageID": association.package_id,
+                "PackageName": package.name if package else None,
+                "PackageType": package_type,
+                "LastUpdated": association.last_updated,
+                "DomainName": association.domain_name,
+                "DomainPackageStatus": association.status,
+                "PackageVersion": association.version,
+                "PrerequisitePackageIDList": association.prerequisites or None,
+                "ReferencePath": (
+                    f"analyzers/{association.package_id}"
+                    if package_type == "TXT-DICTIONARY"
+                    else None
+                ),
+                "ErrorDetails": association.error_details,
+                "AssociationConfiguration": association.configuration,
+            }
+        )
+
+    def _busy(self, domain_name: str) -> _Association | None:
+        for association in self._associations.values():
+            if association.domain_name == domain_name and association.status in _DOMAIN_BUSY:
+                return association
+        return None
+
+    def _refuse_if_busy(self, domain_name: str) -> None:
+        busy = self._busy(domain_name)
+        if busy is not None:
+            raise conflict(
+                f"Another package operation is in progress on domain {domain_name} "
+                f"(package {busy.package_id} is {busy.status}); retry when it has finished."
+            )
+
+    def associate_package(self, params: dict[str, Any]) -> dict[str, Any]:
+        """AssociatePackage."""
+        package_id = params["PackageID"]
+        domain_name = params["DomainName"]
+        prerequisites = list(params.get("PrerequisitePackageIDList") or [])
+        with self._lock:
+            self._advance()
+            package = self._package(package_id)
+            domain = self._domain(domain_name)
+            for prerequisite in prerequisites:
+                if prerequisite not in self._packages:
+                    raise not_found(f"Prerequisite package {prerequisite} not found.")
+            self._check_prerequisites_active(domain_name, package_id, prerequisites)
+            available = package.available
+            if package.status != "AVAILABLE" or available is None:
+                raise conflict(
+                    f"Package {package_id} is {package.status}; only an AVAILABLE package can "
+                    "be associated."
+                )
+            key = (domain_name, package_id)
+            existing = self._associations.get(key)
+            if (
+                existing is not None
+                and existing.status == "ACTIVE"
+                and existing.version == available.label
+            ):
+                raise conflict("Package is already in desired state.")
+            self._refuse_if_busy(domain_name)
+            count = sum(1 for a in self._associations if a[0] == domain_name)
+            if existing is None and count >= self.domain_package_quota:
+                raise ApiError(
+                    "LimitExceededException",
+                    f"Domain {domain_name} already has {count} packages, the limit.",
+                )
+            now = self._clock.monotonic()
+            association = _Association(
+                domain_name=domain_name,
+                package_id=package_id,
+                status="ASSOCIATING",
+                version=available.label,
+                prerequisites=prerequisites,
+                configuration=params.get("AssociationConfiguration"),
+                last_updated=self._wall(now),
+            )
+            due = now + self._timeline.association_seconds(package.package_type)
+            if package.package_type == "ZIP-PLUGIN" and package.engine_version != (
+                domain.engine_version
+            ):
+                association.pending = [
+                    _Step(
+                        due,
+                        "ASSOCIATION_FAILED",
+                        error_details={
+                            "ErrorType": "IncompatibleEngineVersion",
+                            "ErrorMessage": (
+                                f"Plugin {package_id} is built for {package.engine_version}; "
+                                f"domain {domain_name} runs {domain.engine_version}."
+                            ),
+                        },
+                    )
+                ]
+            else:
+                association.pending = [_Step(due, "ACTIVE")]
+            self._associations[key] = association
+            self._record(
+                "association",
+                package_id,
+                domain_name=domain_name,
+                before=existing.status if existing else None,
+                after="ASSOCIATING",
+                t=now,
+                version=available.label,
+            )
+            return {"DomainPackageDetails": self._association_details(association)}
+
+    def _check_prerequisites_active(
+        self, domain_name: str, package_id: str, prerequisites: list[str]
+    ) -> None:
+        """Refuse (ValidationException) prerequisites that are not ACTIVE on the domain: they
+        "must be associated with the domain before the package can be associated"."""
+        for prerequisite in prerequisites:
+            association = self._associations.get((domain_name, prerequisite))
+            if association is None or association.status != "ACTIVE":
+                state = "not associated" if association is None else association.status
+                raise validation_error(
+                    f"Prerequisite package {prerequisite} of package {package_id} is {state} on "
+                    f"domain {domain_name}: associate it with the domain (ACTIVE) before the "
+                    "package."
+                )
+
+    def _dependents(self, domain_name: str, package_id: str) -> list[str]:
+        """The packages associated with the domain (in any status but DISSOCIATING) that list
+        ``package_id`` among their prerequisites."""
+        return sorted(
+            association.package_id
+            for (domain, _), association in self._associations.items()
+            if domain == domain_name
+            and association.status != "DISSOCIATING"
+            and package_id in association.prerequisites
+        )
+
+    def dissociate_package(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DissociatePackage."""
+        package_id = params["PackageID"]
+        domain_name = params["DomainName"]
+        with self._lock:
+            self._advance()
+            self._domain(domain_name)
+            association = self._associations.get((domain_name, package_id))
+            if association is None:
+                raise not_found(f"Package {package_id} is not associated with {domain_name}.")
+            dependents = self._dependents(domain_name, package_id)
+            if dependents:
+                raise conflict(
+                    f"Package {package_id} is a prerequisite of package(s) "
+                    f"{', '.join(dependents)} associated with domain {domain_name}; dissociate "
+                    f"{'them' if len(dependents) > 1 else 'it'} first."
+                )
+            self._refuse_if_busy(domain_name)
+            package = self._packages.get(package_id)
+            package_type = package.package_type if package else "TXT-DICTIONARY"
+            now = self._clock.monotonic()
+            due = now + self._timeline.dissociation_seconds(package_type)
+            previous = association.status
+            association.status = "DISSOCIATING"
+            association.error_details = None
+            association.last_updated = self._wall(now)
+            if (domain_name, package_id) in self._in_use:
+                self._in_use.discard((domain_name, package_id))
+                association.pending = [
+                    _Step(
+                        due,
+                        "DISSOCIATION_FAILED",
+                        error_details={
+                            "ErrorType": "PackageInUse",
+                            "ErrorMessage": (
+                                f"Package {package_id} is in use by an index on domain "
+                                f"{domain_name}; remove it from the index settings first."
+                            ),
+                        },
+                    )
+                ]
+            else:
+                association.pending = [_Step(due, "DISSOCIATED", remove=True)]
+            self._record(
+                "association",
+                package_id,
+                domain_name=domain_name,
+                before=previous,
+                after="DISSOCIATING",
+                t=now,
+                version=association.version,
+            )
+            return {"DomainPackageDetails": self._association_details(association)}
+
+    def list_domains_for_package(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ListDomainsForPackage."""
+        package_id = params["PackageID"]
+        with self._lock:
+            self._advance()
+            self._package(package_id)
+            entries = [
+                self._association_details(association)
+                for key, association in sorted(self._associations.items())
+                if key[1] == package_id
+            ]
+        page, token = _paginate(entries, params, f"ListDomainsForPackage/{package_id}")
+        return _compact({"DomainPackageDetailsList": page, "NextToken": token})
+
+    def list_packages_for_domain(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ListPackagesForDomain."""
+        domain_name = params["DomainName"]
+        with self._lock:
+            self._advance()
+            self._domain(domain_name)
+            entries = [
+                self._association_details(association)
+                for key, association in self._associations.items()
+                if key[0] == domain_name
+            ]
+        page, token = _paginate(entries, params, f"ListPackagesForDomain/{domain_name}")
+        return _compact({"DomainPackageDetailsList": page, "NextToken": token})
+
+    # ------------------------------------------------------------------- local (test) hooks
+
+    def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
+        """Make a domain exist (the CloudFormation stand-in "creates" one); idempotent.
+
+        :param name: the domain name (3-28 chars, ``[a-z][a-z0-9-]+``).
+        :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``; re-registering
+            changes it (an engine upgrade).
+        """
+        if not 3 <= len(name) <= 28 or not _NAME.fullmatch(name):
+            raise ValueError(f"invalid domain name {name!r}: 3-28 chars of [a-z][a-z0-9-]+")
+        if not _ENGINE.fullmatch(engine_version):
+            raise ValueError(
+                f"invalid engine version {engine_version!r}: OpenSearch_X.Y or Elasticsearch_X.Y"
+            )
+        with self._lock:
+            self._advance()
+            existing = self._domains.get(name)
+            registered = existing.registered_at if existing else self._clock.time()
+            self._domains[name] = _Domain(name, engine_version, registered)
+
+    def unregister_domain(self, name: str) -> None:
+        """Remove a domain and its associations (the domain was deleted); no-op when unknown.
+
+        :param name: the domain name.
+        """
+        with self._lock:
+            self._advance()
+            if self._domains.pop(name, None) is None:
+                return
+            now = self._clock.monotonic()
+            for key in [key for key in self._associations if key[0] == name]:
+                association = self._associations.pop(key)
+                self._record(
+                    "association",
+                    association.package_id,
+                    domain_name=name,
+                    before=association.status,
+                    after="DISSOCIATED",
+                    t=now,
+                    version=association.version,
+                )
+            self._in_use = {mark for mark in self._in_use if mark[0] != name}
+
+    def mark_in_use(self, domain_name: str, package_id: str) -> None:
+        """Make the next dissociation of ``package_id`` from ``domain_name`` end in
+        DISSOCIATION_FAILED (an index uses the package).
+
+        :param domain_name: the domain.
+        :param package_id: the package.
+        """
+        with self._lock:
+            self._in_use.add((domain_name, package_id))
+
+    def packages(self) -> list[dict[str, Any]]:
+        """:return: every package as DescribePackages shows it now (timestamps: epoch s)."""
+        with self._lock:
+            self._advance()
+            return [self._details(package) for package in self._packages.values()]
+
+    def associations(self) -> list[dict[str, Any]]:
+        """:return: every association as ListPackagesForDomain shows it now."""
+        with self._lock:
+            self._advance()
+            return [self._association_details(a) for a in self._associations.values()]
+
+    def domains(self) -> list[dict[str, Any]]:
+        """:return: the registered domains: ``DomainName``, ``EngineVersion``,
+        ``RegisteredAt``."""
+        with self._lock:
+            return [
+                {
+                    "DomainName": domain.name,
+                    "EngineVersion": domain.engine_version,
+                    "RegisteredAt": domain.registered_at,
+                }
+                for domain in self._domains.values()
+            ]
+
+    def versions(self, package_id: str) -> list[dict[str, Any]]:
+        """:return: the version history of a package (as GetPackageVersionHistory shows it).
+
+        :raises KeyError: unknown package.
+        """
+        with self._lock:
+            self._advance()
+            package = self._packages.get(package_id)
+            if package is None:
+                raise KeyError(package_id)
+            return [version.history_entry() for version in package.history]
+
+    def transitions(self) -> list[Transition]:
+        """:return: every status change so far, in time order."""
+        with self._lock:
+            self._advance()
+            return list(self._transitions)
+
+    def reset(self) -> None:
+        """Forget everything (packages, domains, marks, transitions); restore the timeline and
+        the id generator's seed."""
+        with self._lock:
+            self._packages.clear()
+            self._associations.clear()
+            self._domains.clear()
+            self._in_use.clear()
+            self._transitions.clear()
+            self._issued.clear()
+            self._timeline = self._initial_timeline
+            self._ids = random.Random(f"package-ids-{self._seed}")
+
+    # ------------------------------------------------------------- persistence (the CLI's)
+
+    def export_state(self) -> dict[str, Any]:
+        """:return: packages, versions, associations, domains, in-use marks and the id
+        generator as JSON types (for :meth:`import_state` in a later process). Status changes
+        still scheduled keep their remaining seconds; transitions are not exported."""
+        with self._lock:
+            self._advance()
+            now = self._clock.monotonic()
+
+            def steps(pending: list[_Step]) -> list[dict[str, Any]]:
+                return [{**asdict(step), "due": max(0.0, step.due - now)} for step in pending]
+
+            return {
+                "format": 1,
+                "packages": [
+                    {**asdict(package), "pending": steps(package.pending)}
+                    for package in self._packages.values()
+                ],
+                "associations": [
+                    {**asdict(association), "pending": steps(association.pending)}
+                    for association in self._associations.values()
+                ],
+                "domains": [asdict(domain) for domain in self._domains.values()],
+                "in_use": sorted([list(mark) for mark in self._in_use]),
+                "issued": sorted(self._issued),
+                "ids": _random_state(self._ids),
+            }
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        """Replace the state with one :meth:`export_state` made (in another process).
+
+        :raises ValueError: the data is not of a known format.
+        """
+        if data.get("format") != 1:
+            raise ValueError(f"unknown state format {data.get('format')!r}")
+        with self._lock:
+            now = self._clock.monotonic()
+
+            def version(raw: dict[str, Any] | None) -> _Version | None:
+                return None if raw is None else _Version(**raw)
+
+            def steps(raw: list[dict[str, Any]]) -> list[_Step]:
+                return [
+                    _Step(**{**step, "due": now + step["due"], "version": version(step["version"])})
+                    for step in raw
+                ]
+
+            self._packages = {}
+            for raw in data.get("packages", []):
+                package = _Package(
+                    **{
+                        **raw,
+                        "available": version(raw["available"]),
+                        "history": [_Version(**entry) for entry in raw["history"]],
+                        "pending": steps(raw["pending"]),
+                    }
+                )
+                self._packages[package.package_id] = package
+            self._associations = {}
+            for raw in data.get("associations", []):
+                association = _Association(**{**raw, "pending": steps(raw["pending"])})
+                self._associations[(association.domain_name, association.package_id)] = association
+            self._domains = {raw["name"]: _Domain(**raw) for raw in data.get("domains", [])}
+            self._in_use = {(str(mark[0]), str(mark[1])) for mark in data.get("in_use", [])}
+            self._issued = set(data.get("issued", [])) | set(self._packages)
+            if data.get("ids"):
+                self._ids.setstate(_as_random_state(data["ids"]))
+
+    def add_existing_package(
+        self,
+        *,
+        name: str,
+        package_type: str,
+        version: str = "v1",
+        package_id: str | None = None,
+        description: str | None = None,
+        engine_version: str | None = None,
+        owner: str | None = None,
+    ) -> dict[str, Any]:
+        """Make a package exist, AVAILABLE, as if made elsewhere (another stack, the console):
+        versions ``v1`` to ``version``, no source (it is never updated by this account's
+        stacks).
+
+        :param name: the package name (the service's rules).
+        :param package_type: ``TXT-DICTIONARY``, ``ZIP-PLUGIN``, ...
+        :param version: the available version, ``v<N>``.
+        :param package_id: the id (``F`` + digits). Default: a new one.
+        :param description: its description. Default: none.
+        :param engine_version: required for ``ZIP-PLUGIN``, refused for other types.
+        :param owner: the owning account. Default: this account.
+        :return: the package as DescribePackages shows it.
+        :raises ValueError: a rule is broken (name, id, version, type, duplicates).
+        """
+        if len(name) > MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+            raise ValueError(
+                f"invalid package name {name!r}: 3 to {MAX_PACKAGE_NAME_LENGTH} characters, a "
+                "lowercase letter then lowercase letters, digits and hyphens"
+            )
+        match = re.fullmatch(r"v([1-9][0-9]*)", version)
+        if match is None:
+            raise ValueError(f"invalid version {version!r}: v1, v2, ...")
+        if package_id is not None and not re.fullmatch(r"F[0-9]{1,20}", package_id):
+            raise ValueError(f"invalid package id {package_id!r}: F followed by digits")
+        plugin = package_type == "ZIP-PLUGIN"
+        if plugin != (engine_version is not None):
+            raise ValueError("an engine version is required for ZIP-PLUGIN and refused otherwise")
+        if engine_version is not None and not _ENGINE.fullmatch(engine_version):
+            raise ValueError(f"invalid engine version {engine_version!r}")
+        with self._lock:
+            self._advance()
+            if any(package.name == name for package in self._packages.values()):
+                raise ValueError(f"a package named {name} already exists")
+            if package_id is not None and package_id in self._packages:
+                raise ValueError(f"a package with id {package_id} already exists")
+            identifier = package_id or self._new_id()
+            self._issued.add(identifier)
+            now = self._clock.time()
+            history = [
+                _Version(f"v{number}", now, None, None)
+                for number in range(1, int(match.group(1)) + 1)
+            ]
+            package = _Package(
+                package_id=identifier,
+                name=name,
+                package_type=package_type,
+                description=description,
+                engine_version=engine_version,
+                owner=owner or self.account_id,
+                vending=None,
+                encryption=None,
+                status="AVAILABLE",
+                created_at=now,
+                last_updated_at=now,
+                available=history[-1],
+                history=history,
+            )
+            self._packages[identifier] = package
+            return self._details(package)
+
+
+def _random_state(generator: random.Random) -> list[Any]:
+    version, internal, gauss = generator.getstate()
+    return [version, list(internal), gauss]
+
+
+def _as_random_state(raw: list[Any]) -> tuple[Any, ...]:
+    return (raw[0], tuple(raw[1]), raw[2])
+
+
+def _configuration_of_update(package: _Package, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The PackageConfiguration of the version an UpdatePackage makes: the given one, else the
+    available version's."""
+    configuration = params.get("PackageConfiguration")
+    if configuration is None and package.available is not None:
+        configuration = package.available.configuration
+    return configuration
+
+
+def _paginate(items: list[T], params: dict[str, Any], key: str) -> tuple[list[T], str | None]:
+    limit = params.get("MaxResults")
+    if limit is None:
+        limit = _DEFAULT_PAGE
+    if limit < 1:
+        raise validation_error(
+            f"Value '{limit}' at 'maxResults' failed to satisfy constraint: Member must have "
+            "value greater than or equal to 1"
+        )
+    offset = 0
+    token = params.get("NextToken")
+    if token:
+        offset = _decode_token(token, key)
+    page = items[offset : offset + limit]
+    following = offset + limit
+    return page, (_encode_token(following, key) if following < len(items) else None)
+
+
+def _encode_token(offset: int, key: str) -> str:
+    raw = json.dumps({"o": offset, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str, key: str) -> int:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = data["o"]
+        valid = isinstance(offset, int) and offset >= 0 and data["k"] == key
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise validation_error("Invalid NextToken: it does not belong to this request.")
+    return int(offset)

@@ -10,6 +10,7 @@ import aws_cdk
 import pytest
 from aws_cdk import assertions, aws_s3
 from construct_stacks import BUCKET_NAME, FullStack
+from synth_problems import synth_fails
 
 from cdk_opensearch_packages import OpenSearchPackage, PackageSource, PackageType
 from cdk_opensearch_packages.provider import SCOPE_ACTIONS
@@ -124,7 +125,7 @@ def expect(*parts: str) -> str:
 def test_invalid_sharing_fails_at_synth(
     stack: aws_cdk.Stack, props: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with synth_fails(stack, message):
         dictionary(stack, "Package", **props)
 
 
@@ -132,7 +133,7 @@ def test_the_stacks_own_account_is_refused() -> None:
     stack = aws_cdk.Stack(
         aws_cdk.App(), "Owner", env=aws_cdk.Environment(account=OTHER, region="us-east-1")
     )
-    with pytest.raises(ValueError, match=expect("shared_with", OTHER, "own account", "Remove")):
+    with synth_fails(stack, expect("shared_with", OTHER, "own account", "Remove")):
         dictionary(stack, "Package", vending_enabled=True, shared_with=[CONSUMER, OTHER])
 
 

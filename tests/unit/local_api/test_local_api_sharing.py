@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -196,3 +197,35 @@ def test_domain_names_are_unique_across_accounts(service: LocalOpenSearchService
     with pytest.raises(ValueError, match="exists in account 210987654321"):
         service.register_domain("shared-name")
     assert {d["DomainName"]: d["AccountId"] for d in service.domains()}["shared-name"] == CONSUMER
+
+
+def test_sharing_survives_export_and_import(
+    service: LocalOpenSearchService, client: Any, consumer: Any, clock: ManualClock, put: Any
+) -> None:
+    """The command line's saved state keeps allow-lists and the accounts of domains."""
+    package_id = vended(client, clock, put)
+    client.update_package_scope(PackageID=package_id, Operation="ADD", PackageUserList=[CONSUMER])
+    restored = LocalOpenSearchService(clock=clock, seed=7, source_reader=None)
+    restored.import_state(json.loads(json.dumps(service.export_state())))
+    restored.access_keys.update(service.access_keys)
+    with restored:
+        seen = restored.client(NO_RETRY, account_id=CONSUMER)
+        assert visible(seen, PackageOwner=OWNER) == [package_id]
+        seen.associate_package(PackageID=package_id, DomainName="consumer-search")
+    assert {d["DomainName"]: d["AccountId"] for d in restored.domains()} == {
+        "consumer-search": CONSUMER
+    }
+
+
+def test_a_package_added_as_made_by_another_account_is_shared_with_this_one(
+    service: LocalOpenSearchService, client: Any
+) -> None:
+    """``packages add`` with an owner: the package a stack of this account imports by name and
+    owner is visible to it, as a package shared with it would be."""
+    details = service.add_existing_package(
+        name="company-synonyms", package_type="TXT-DICTIONARY", owner=CONSUMER
+    )
+    assert "AllowListedUserList" not in details
+    assert visible(client, PackageName="company-synonyms", PackageOwner=CONSUMER) == [
+        details["PackageID"]
+    ]

@@ -32,7 +32,7 @@ __all__ = [
 
 RESOURCE_TYPE = "Custom::OpenSearchPackage"
 LOOKUP_RESOURCE_TYPE = "Custom::OpenSearchPackageLookup"
-#: Any name a package can have (the service model's rule; packages are created with at most 28).
+#: Any name a package can have (the service model's rule: 3 to 256 characters).
 LOOKUP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{2,255}$")
 #: A ``PackageOwner`` filter value without wildcards.
 LOOKUP_OWNER_PATTERN = re.compile(r"^[0-9a-zA-Z._\\/-]{1,1024}$")
@@ -42,7 +42,8 @@ FILE_WARNING_ID = "cdk-opensearch-packages:PackageFile"
 class PackageType(enum.Enum):
     """The type of a package (the values are the API's ``PackageType`` strings)."""
 
-    #: A dictionary file: synonyms, stopwords or a user dictionary (UTF-8 text).
+    #: A dictionary file: synonyms, stopwords or a user dictionary (usually UTF-8 text; binary
+    #: dictionaries such as compiled Sudachi ones are TXT-DICTIONARY packages too).
     TXT_DICTIONARY = "TXT-DICTIONARY"
     #: A custom or third-party plugin (a .zip file); needs an ``engine_version``.
     ZIP_PLUGIN = "ZIP-PLUGIN"
@@ -69,6 +70,9 @@ class DictionaryKind(enum.Enum):
     STOPWORDS = "STOPWORDS"
     #: A user dictionary of a CJK analyzer (``user_dictionary`` of kuromoji, nori, ...).
     USER_DICTIONARY = "USER_DICTIONARY"
+    #: A binary dictionary, e.g. a compiled Sudachi system or user dictionary (AWS's guide
+    #: uploads those as TXT-DICTIONARY packages): no text checks, only that it is not empty.
+    BINARY = "BINARY"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -382,10 +386,12 @@ class OpenSearchPackage(OpenSearchPackageBase):
         """
         :param package_type: the type of package.
         :param source: the package file, see :class:`PackageSource`.
-        :param package_name: the package name (3 to 28 characters, ``[a-z][a-z0-9-]+``, unique
-            in the account and Region). Changing it replaces the package. Default: - a unique,
-            valid name is generated from the stack and the construct; it changes (and the package
-            is replaced) only when a replacement is needed.
+        :param package_name: the package name (3 to 256 characters, ``[a-z][a-z0-9-]+``). A
+            ZIP-PLUGIN name is unique per engine version (give the plugin packages for two
+            engine versions the same name: AWS's domain upgrade needs that); other names are
+            unique in the account and Region. Changing it replaces the package. Default: - a
+            unique, valid name is generated from the stack and the construct; it changes (and
+            the package is replaced) only when a replacement is needed.
         :param description: the package description (at most 1024 characters). Default: - none.
         :param configuration: license/configuration requirements (ZIP-PLUGIN only).
             Default: - none.
@@ -397,8 +403,9 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param encryption_key: a customer-managed KMS key that encrypts the package (ZIP-PLUGIN
             only); the provider may use this key only. Default: - the service's default
             encryption.
-        :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time.
-            Default: - only generic dictionary checks.
+        :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time;
+            ``DictionaryKind.BINARY`` for a file that is not text (no UTF-8 checks).
+            Default: - only generic dictionary checks (UTF-8 text, not empty).
         :param domains: domains (or domain names) to associate the package with, as
             :meth:`associate` does. Default: - none.
         :param timeout: how long CloudFormation waits for a create/update/delete (the custom
@@ -451,6 +458,8 @@ class OpenSearchPackage(OpenSearchPackageBase):
         service_timeout = construct_props.service_timeout(path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
+        if package_name is not None:
+            provider.claim_package_name(path, package_name, type_value, engine)
         bound = source.bind(self, grantee=provider.role)
         props.validate_bucket_location(path, bound.bucket_name, bound.object_key)
         if bound.local_path is not None:

@@ -6,7 +6,8 @@ anything is deployed and report what the service or the engine would reject or m
 
 - every type: the file exists, is a regular file (not a directory) and is readable;
 - TXT-DICTIONARY: UTF-8 without byte-order mark, not empty, a warning above
-  :data:`DICTIONARY_HEAP_WARNING_BYTES` (dictionaries live in JVM heap); synonym files
+  :data:`DICTIONARY_HEAP_WARNING_BYTES` (dictionaries live in JVM heap); a binary dictionary
+  (``dictionary_kind="BINARY"``, e.g. a compiled Sudachi dictionary) only not empty; synonym files
   (``dictionary_kind="SYNONYMS"``) rule by rule as Lucene's Solr synonym parser reads them, stop
   word lists (``"STOPWORDS"``) line by line as OpenSearch loads them;
 - ZIP-PLUGIN: a readable zip with ``plugin-descriptor.properties`` at its root, whose required
@@ -57,8 +58,9 @@ def check_package_file(
         package file gets (exists, regular, readable, not empty).
     :param engine_version: ``"OpenSearch_X.Y"`` or ``"Elasticsearch_X.Y"``: a plugin's
         descriptor must be built for it; ``None`` skips that comparison.
-    :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"USER_DICTIONARY"`` or ``None``
-        (TXT-DICTIONARY only): which format rules apply beyond UTF-8 text.
+    :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"USER_DICTIONARY"``, ``"BINARY"``
+        or ``None`` (TXT-DICTIONARY only): which format rules apply beyond UTF-8 text
+        (``"BINARY"``: none, the file need not be text).
     :param license_filepath: ``PackageConfiguration.LicenseFilepath`` (ZIP-PLUGIN only): a path
         inside the zip that must be a file.
     :returns: errors (the file would be rejected or misread) and warnings, in file order.

@@ -30,7 +30,7 @@ __all__ = [
 
 PACKAGE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]+$")
 PACKAGE_NAME_MIN = 3
-PACKAGE_NAME_MAX = 28
+PACKAGE_NAME_MAX = 256
 ENGINE_VERSION_PATTERN = re.compile(
     r"^Elasticsearch_[0-9]{1}\.[0-9]{1,2}$|^OpenSearch_[0-9]{1,2}\.[0-9]{1,2}$"
 )
@@ -86,7 +86,7 @@ def fail(path: str, prop: str, value: object, rule: str, fix: str) -> ValueError
 
 
 def validate_package_name(path: str, name: str | None) -> None:
-    """``package_name``: 3 to 28 characters matching ``[a-z][a-z0-9-]+``."""
+    """``package_name``: 3 to 256 characters matching ``[a-z][a-z0-9-]+`` (the model's rule)."""
     if name is None or is_unresolved(name):
         return
     if not PACKAGE_NAME_MIN <= len(name) <= PACKAGE_NAME_MAX or not PACKAGE_NAME_PATTERN.fullmatch(

@@ -4,6 +4,10 @@ OpenSearch opens dictionaries (``synonyms_path``, ``stopwords_path``, ``user_dic
 with ``Files.newBufferedReader(path, UTF_8)``: a malformed byte fails the analyzer with
 "Unsupported character encoding detected ... files must be UTF-8 encoded", and a byte-order mark
 is not skipped but read as a character (U+FEFF) glued to the first word or rule.
+
+The service itself does not require text: binary Sudachi dictionaries are uploaded as
+TXT-DICTIONARY packages. ``dictionary_kind="BINARY"`` checks only that such a file is not empty
+and warns about its heap cost.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -
     :param path: the file as the user gave it.
     :param data: the file's content.
     :param dictionary_kind: ``"SYNONYMS"`` and ``"STOPWORDS"`` get their format checked;
-        ``"USER_DICTIONARY"`` and ``None`` only the encoding, emptiness and size.
+        ``"USER_DICTIONARY"`` and ``None`` only the encoding, emptiness and size; ``"BINARY"``
+        (e.g. a compiled Sudachi dictionary) only emptiness and size.
     """
     collector = FindingCollector(path)
     if len(data) > DICTIONARY_HEAP_WARNING_BYTES:
@@ -54,6 +59,16 @@ def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -
             "domain's instances have the heap to spare (the JVM gets half of an instance's memory, "
             "at most about 32 GiB)",
         )
+
+    if dictionary_kind == "BINARY":
+        if not data:
+            collector.add(
+                "empty",
+                "error",
+                "the dictionary is empty",
+                "point to the compiled dictionary file, or drop the package",
+            )
+        return collector.findings()
 
     body = data
     for mark, encoding in _BYTE_ORDER_MARKS:

@@ -224,6 +224,7 @@ class _LookedUpPackage(OpenSearchPackageBase):
         *,
         package_name: str,
         package_owner: str | None,
+        engine_version: str | None,
         refresh_key: str | None,
         timeout: aws_cdk.Duration | None,
     ) -> None:
@@ -231,12 +232,15 @@ class _LookedUpPackage(OpenSearchPackageBase):
         path = self.node.path
         _validate_lookup_name(path, package_name)
         _validate_lookup_owner(path, package_owner)
+        props.validate_engine_version_format(path, engine_version)
         service_timeout = construct_props.service_timeout(path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         properties: dict[str, Any] = {"PackageName": package_name}
         if package_owner is not None:
             properties["PackageOwner"] = package_owner
+        if engine_version is not None:
+            properties["EngineVersion"] = engine_version
         if refresh_key is not None:
             properties["OspRefreshKey"] = refresh_key
         resource = aws_cdk.CustomResource(
@@ -256,6 +260,7 @@ class _LookedUpPackage(OpenSearchPackageBase):
         self._package_id = resource.get_att_string("PackageID")
         self._package_name = package_name
         self._package_version = resource.get_att_string("PackageVersion")
+        self._engine_version = engine_version
 
 
 def _validate_lookup_name(path: str, name: str) -> None:
@@ -321,6 +326,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         package_name: str,
         *,
         package_owner: str | None = None,
+        engine_version: str | aws_opensearchservice.EngineVersion | None = None,
         refresh_key: str | None = None,
         timeout: aws_cdk.Duration | None = None,
     ) -> IOpenSearchPackage:
@@ -350,6 +356,10 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param package_owner: the owner of the package as DescribePackages reports it
             (``PackageOwner``, the owning account id); needed when packages of several owners
             with this name are visible. Default: - any owner (exactly one package must match).
+        :param engine_version: the engine version of a ZIP-PLUGIN package (``EngineVersion``);
+            needed when plugin packages of this name exist for several engine versions (plugin
+            names are unique per engine version). Default: - any engine version (exactly one
+            package must match).
         :param refresh_key: any string; changing it looks the package up again on the next
             deployment (e.g. the version you expect, or a build number). Default: - the package
             is looked up again only when ``package_name`` or ``package_owner`` changes.
@@ -361,6 +371,11 @@ class OpenSearchPackage(OpenSearchPackageBase):
             id,
             package_name=package_name,
             package_owner=package_owner,
+            engine_version=(
+                engine_version.version
+                if isinstance(engine_version, aws_opensearchservice.EngineVersion)
+                else engine_version
+            ),
             refresh_key=refresh_key,
             timeout=timeout,
         )

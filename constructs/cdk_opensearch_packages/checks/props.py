@@ -22,6 +22,7 @@ __all__ = [
     "validate_description",
     "validate_engine_compatibility",
     "validate_engine_version",
+    "validate_engine_version_format",
     "validate_package_id",
     "validate_package_name",
     "validate_timeout_seconds",
@@ -162,7 +163,12 @@ def validate_engine_version(path: str, package_type: str, engine_version: str | 
             "it is required for ZIP-PLUGIN packages",
             "Set engine_version to the engine the plugin was built for, e.g. 'OpenSearch_2.19'",
         )
-    if is_unresolved(engine_version):
+    validate_engine_version_format(path, engine_version)
+
+
+def validate_engine_version_format(path: str, engine_version: str | None) -> None:
+    """``engine_version``, when given: the ``OpenSearch_X.Y`` / ``Elasticsearch_X.Y`` form."""
+    if engine_version is None or is_unresolved(engine_version):
         return
     if not ENGINE_VERSION_PATTERN.fullmatch(engine_version):
         raise fail(

@@ -12,7 +12,11 @@ from .outcome import ResourceFailure
 
 if TYPE_CHECKING:
     from types_boto3_opensearch.client import OpenSearchServiceClient
-    from types_boto3_opensearch.type_defs import DomainPackageDetailsTypeDef, PackageDetailsTypeDef
+    from types_boto3_opensearch.type_defs import (
+        DescribePackagesFilterTypeDef,
+        DomainPackageDetailsTypeDef,
+        PackageDetailsTypeDef,
+    )
 
 __all__ = [
     "BUSY_DOMAIN_STATUSES",
@@ -151,12 +155,13 @@ def find_package_by_name(
     :param engine_version: only a package of this ``EngineVersion`` (ZIP-PLUGIN names are unique
         per engine version, not per account). Default: - any.
     """
-    filters: list[Any] = [{"Name": "PackageName", "Value": [name]}]
+    filters: list[DescribePackagesFilterTypeDef] = [{"Name": "PackageName", "Value": [name]}]
     if engine_version:
         filters.append({"Name": "EngineVersion", "Value": [engine_version]})
     try:
         for page in pages(client.describe_packages, Filters=filters):
-            for details in page.get("PackageDetailsList", []):
+            listed: list[PackageDetailsTypeDef] = page.get("PackageDetailsList", [])
+            for details in listed:
                 if (
                     details.get("PackageName") == name
                     and details.get("PackageStatus") != "DELETED"

@@ -28,6 +28,7 @@ __all__ = [
     "PackageConfiguration",
     "PackageType",
     "RequirementLevel",
+    "SynonymTokenizer",
 ]
 
 RESOURCE_TYPE = "Custom::OpenSearchPackage"
@@ -62,17 +63,47 @@ class RequirementLevel(enum.Enum):
 
 
 class DictionaryKind(enum.Enum):
-    """What a TXT-DICTIONARY file holds; selects the synth-time checks of its content."""
+    """What a TXT-DICTIONARY file holds; selects the synth-time checks of its content.
 
-    #: Solr-format synonym rules (``synonyms_path`` of a synonym or synonym_graph filter).
+    Every kind but BINARY gets the encoding checks (UTF-8, no byte-order mark, no NUL, not
+    empty); the others check the format as the analyzer that reads the file does (see the
+    README's *Fail before deploy*).
+    """
+
+    #: Solr-format synonym rules (``synonyms_path`` of a synonym or synonym_graph filter),
+    #: checked as Lucene's SolrSynonymParser reads them; see :class:`SynonymTokenizer`.
     SYNONYMS = "SYNONYMS"
-    #: One stopword per line (``stopwords_path`` of a stop filter).
+    #: One stopword per line (``stopwords_path`` of a stop filter), read as OpenSearch does.
     STOPWORDS = "STOPWORDS"
-    #: A user dictionary of a CJK analyzer (``user_dictionary`` of kuromoji, nori, ...).
+    #: The ``user_dictionary`` of the kuromoji (Japanese) tokenizer: CSV lines
+    #: ``surface,segmentation,readings,part-of-speech``, checked as OpenSearch and Lucene read them.
+    KUROMOJI_USER_DICTIONARY = "KUROMOJI_USER_DICTIONARY"
+    #: The ``user_dictionary`` of the nori (Korean) tokenizer: a surface form per line, optionally
+    #: followed by its segments, checked as OpenSearch and Lucene read them.
+    NORI_USER_DICTIONARY = "NORI_USER_DICTIONARY"
+    #: A user dictionary of another analyzer (e.g. a Sudachi or smartcn text dictionary): only the
+    #: encoding is checked; prefer KUROMOJI_USER_DICTIONARY or NORI_USER_DICTIONARY for those.
     USER_DICTIONARY = "USER_DICTIONARY"
     #: A binary dictionary, e.g. a compiled Sudachi system or user dictionary (AWS's guide
     #: uploads those as TXT-DICTIONARY packages): no text checks, only that it is not empty.
     BINARY = "BINARY"
+
+
+class SynonymTokenizer(enum.Enum):
+    """The tokenizer of the analyzers that use a synonym file (``synonym_tokenizer``).
+
+    The synonym filter analyzes each term of the file with the tokenizer of the analyzer it
+    belongs to, and fails on a term that analyzes to nothing. A term without letters, digits,
+    ideographs or emoji (``-``, ``&``, ``...``) fails with the standard tokenizer but not with the
+    whitespace tokenizer, so the tokenizer decides whether such a term is an error.
+    """
+
+    #: The ``standard`` tokenizer (OpenSearch's default, and most language analyzers'): a term
+    #: it makes no token of is an error.
+    STANDARD = "STANDARD"
+    #: The ``whitespace`` tokenizer: such a term is a warning (the file would fail in an
+    #: analyzer with the standard tokenizer).
+    WHITESPACE = "WHITESPACE"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -394,6 +425,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         vending_enabled: bool | None = None,
         encryption_key: aws_kms.IKey | None = None,
         dictionary_kind: DictionaryKind | None = None,
+        synonym_tokenizer: SynonymTokenizer | None = None,
         domains: Sequence[aws_opensearchservice.IDomain | str] = (),
         timeout: aws_cdk.Duration | None = None,
         removal_policy: aws_cdk.RemovalPolicy | None = None,
@@ -421,6 +453,9 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time;
             ``DictionaryKind.BINARY`` for a file that is not text (no UTF-8 checks).
             Default: - only generic dictionary checks (UTF-8 text, not empty).
+        :param synonym_tokenizer: the tokenizer of the analyzers using a synonym file
+            (``dictionary_kind=DictionaryKind.SYNONYMS`` only): decides whether a term it makes
+            no token of (``-``, ``&``) is an error. Default: - SynonymTokenizer.STANDARD.
         :param domains: domains (or domain names) to associate the package with, as
             :meth:`associate` does. Default: - none.
         :param timeout: how long CloudFormation waits for a create/update/delete (the custom
@@ -469,6 +504,14 @@ class OpenSearchPackage(OpenSearchPackageBase):
             type_value,
             props.TXT_DICTIONARY,
         )
+        if synonym_tokenizer is not None and dictionary_kind is not DictionaryKind.SYNONYMS:
+            raise props.fail(
+                path,
+                "synonym_tokenizer",
+                synonym_tokenizer.name,
+                "it applies to synonym files only",
+                "Set dictionary_kind=DictionaryKind.SYNONYMS, or omit synonym_tokenizer",
+            )
         construct_props.validate_removal_policy(path, removal_policy)
         service_timeout = construct_props.service_timeout(path, timeout)
 
@@ -484,6 +527,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
                 engine_version=engine,
                 dictionary_kind=None if dictionary_kind is None else dictionary_kind.value,
                 license_filepath=None if configuration is None else configuration.license_filepath,
+                synonym_tokenizer=(synonym_tokenizer or SynonymTokenizer.STANDARD).value,
             )
 
         properties: dict[str, Any] = {
@@ -542,6 +586,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         engine_version: str | None,
         dictionary_kind: str | None,
         license_filepath: str | None,
+        synonym_tokenizer: str,
     ) -> None:
         findings = check_package_file(
             local_path,
@@ -549,6 +594,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
             engine_version=engine_version,
             dictionary_kind=dictionary_kind,
             license_filepath=license_filepath,
+            synonym_tokenizer=synonym_tokenizer,
         )
         errors = [finding.message for finding in findings if finding.severity == "error"]
         if errors:

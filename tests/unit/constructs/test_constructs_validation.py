@@ -18,6 +18,7 @@ from cdk_opensearch_packages import (
     PackageSource,
     PackageType,
     RequirementLevel,
+    SynonymTokenizer,
 )
 from cdk_opensearch_packages import package as package_module
 from cdk_opensearch_packages.checks import props as validation
@@ -307,6 +308,7 @@ def test_file_check_errors_fail_with_the_path(
         "engine_version": None,
         "dictionary_kind": "SYNONYMS",
         "license_filepath": None,
+        "synonym_tokenizer": "STANDARD",
     }
 
 
@@ -336,6 +338,7 @@ def test_file_check_warnings_become_annotations(
         "engine_version": "OpenSearch_2.19",
         "dictionary_kind": None,
         "license_filepath": "LICENSE.txt",
+        "synonym_tokenizer": "STANDARD",
     }
     warnings = [entry.data for entry in package.node.metadata if entry.type == "aws:cdk:warning"]
     assert warnings == [f"{file}: large dictionary [ack: cdk-opensearch-packages:PackageFile]"]
@@ -421,4 +424,70 @@ def test_a_binary_dictionary_is_not_checked_as_text(stack: aws_cdk.Stack, tmp_pa
             "AsText",
             package_type=PackageType.TXT_DICTIONARY,
             source=PackageSource.from_asset(str(path)),
+        )
+
+
+def test_fails_synonym_tokenizer_without_synonyms(stack: aws_cdk.Stack, tmp_path: Path) -> None:
+    file = tmp_path / "stopwords.txt"
+    file.write_text("a\nthe\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=expect("synonym_tokenizer", "WHITESPACE", "synonym")):
+        config(
+            stack,
+            package_type=PackageType.TXT_DICTIONARY,
+            source=PackageSource.from_asset(str(file)),
+            dictionary_kind=DictionaryKind.STOPWORDS,
+            synonym_tokenizer=SynonymTokenizer.WHITESPACE,
+        )
+
+
+def _synonyms(stack: aws_cdk.Stack, file: Path, **props: Any) -> OpenSearchPackage:
+    return config(
+        stack,
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(file)),
+        dictionary_kind=DictionaryKind.SYNONYMS,
+        **props,
+    )
+
+
+def test_a_term_the_standard_tokenizer_drops_fails_the_synth_by_default(
+    stack: aws_cdk.Stack, tmp_path: Path
+) -> None:
+    file = tmp_path / "synonyms.txt"
+    file.write_text("and, &\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^Fresh/Package: source: .*'&'.*standard tokenizer"):
+        _synonyms(stack, file)
+
+
+def test_with_the_whitespace_tokenizer_such_a_term_is_a_warning(
+    stack: aws_cdk.Stack, tmp_path: Path
+) -> None:
+    file = tmp_path / "synonyms.txt"
+    file.write_text("and, &\n", encoding="utf-8")
+    package = _synonyms(stack, file, synonym_tokenizer=SynonymTokenizer.WHITESPACE)
+    warnings = [entry.data for entry in package.node.metadata if entry.type == "aws:cdk:warning"]
+    assert len(warnings) == 1 and "'&'" in warnings[0] and "standard tokenizer" in warnings[0]
+    assert warnings[0].endswith("[ack: cdk-opensearch-packages:PackageFile]")
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "problem"),
+    [
+        (DictionaryKind.KUROMOJI_USER_DICTIONARY, '"東京,東京,トウキョウ,名詞\n', "odd number"),
+        (DictionaryKind.NORI_USER_DICTIONARY, "세종 세종 시\n", "longer together"),
+    ],
+)
+def test_user_dictionary_errors_fail_the_synth(
+    stack: aws_cdk.Stack, tmp_path: Path, kind: DictionaryKind, content: str, problem: str
+) -> None:
+    file = tmp_path / "userdict.txt"
+    file.write_text(content, encoding="utf-8")
+    with pytest.raises(
+        ValueError, match=rf"^Fresh/Package: source: {re.escape(str(file))}:1: .*{problem}"
+    ):
+        config(
+            stack,
+            package_type=PackageType.TXT_DICTIONARY,
+            source=PackageSource.from_asset(str(file)),
+            dictionary_kind=kind,
         )

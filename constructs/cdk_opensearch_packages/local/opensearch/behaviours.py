@@ -68,6 +68,13 @@ BEHAVIOURS: Final[tuple[Behaviour, ...]] = (
         "CONFIRMED",
     ),
     Behaviour(
+        "B-MODEL-LIMITS",
+        "the model's input limits: PackageDescription <= 1024, CommitMessage <= 160, "
+        "S3BucketName 3-63, S3Key 1-1024, MaxResults <= 100, EngineVersion OpenSearch_X.Y / "
+        "Elasticsearch_X.Y, PackageID F.../G.../pkg-...",
+        "CONFIRMED",
+    ),
+    Behaviour(
         "B-PLUGIN-NAME-PER-ENGINE",
         "a ZIP-PLUGIN name may be used once per engine version",
         "CONFIRMED",

@@ -1073,16 +1073,7 @@ class PackageStore:
             moves.append((association, target))
         now = self._clock.monotonic()
         for association, target in moves:
-            del self._associations[(domain_name, association.package_id)]
-            self._record(
-                "association",
-                association.package_id,
-                domain_name=domain_name,
-                before=association.status,
-                after="DISSOCIATED",
-                t=now,
-                version=association.version,
-            )
+            self._drop_association(association, now)
             label = target.available.label if target.available else None
             self._associations[(domain_name, target.package_id)] = _Association(
                 domain_name=domain_name,
@@ -1103,6 +1094,20 @@ class PackageStore:
                 version=label,
             )
 
+    def _drop_association(self, association: _Association, t: float) -> None:
+        """Remove an association at once (its domain went away or moved on), recorded as
+        DISSOCIATED."""
+        del self._associations[(association.domain_name, association.package_id)]
+        self._record(
+            "association",
+            association.package_id,
+            domain_name=association.domain_name,
+            before=association.status,
+            after="DISSOCIATED",
+            t=t,
+            version=association.version,
+        )
+
     def unregister_domain(self, name: str) -> None:
         """Remove a domain and its associations (the domain was deleted); no-op when unknown.
 
@@ -1114,16 +1119,7 @@ class PackageStore:
                 return
             now = self._clock.monotonic()
             for key in [key for key in self._associations if key[0] == name]:
-                association = self._associations.pop(key)
-                self._record(
-                    "association",
-                    association.package_id,
-                    domain_name=name,
-                    before=association.status,
-                    after="DISSOCIATED",
-                    t=now,
-                    version=association.version,
-                )
+                self._drop_association(self._associations[key], now)
             self._in_use = {mark for mark in self._in_use if mark[0] != name}
             self._stuck = {mark for mark in self._stuck if mark[0] != name}
 

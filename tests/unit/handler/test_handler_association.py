@@ -637,3 +637,26 @@ def test_a_refusal_while_the_package_is_already_active_is_success(
     expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
 
     assert AssociationLifecycle().create(make_job(event, opensearch, clock)) == _done()
+
+
+def test_a_plugin_that_never_leaves_the_domain_times_out_saying_why(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """AWS: uninstalling a plugin an index still uses leaves the blue/green deployment in
+    Processing (no DISSOCIATION_FAILED); the timeout says what to do."""
+    from osp_handler.waiting import WaitTimeout
+
+    event = load_event("association_delete")
+    event["ResourceProperties"]["ServiceTimeout"] = "1"  # deadline after half a second
+    _expect_dissociate(stub)
+    stuck = domain_package(PID, "DISSOCIATING")
+    stuck["PackageType"] = "ZIP-PLUGIN"
+    del stuck["ReferencePath"]
+    expect_list(stub, [stuck])
+    expect_list(stub, [stuck])
+
+    with pytest.raises(WaitTimeout) as failure:
+        AssociationLifecycle().delete(make_job(event, opensearch, clock))
+
+    assert "blue/green deployment in Processing" in str(failure.value)
+    assert "remove it from the index settings" in str(failure.value)

@@ -22,6 +22,8 @@ Inspection and control (never an AWS path), JSON in and out:
   ``GET /_local/transitions[?package_id=F..&kind=package]``;
 - ``GET|POST|DELETE /_local/faults`` (read, change as :meth:`.FaultInjector.set_from_mapping`,
   clear); ``GET|POST /_local/timeline`` (phase seconds, partial update);
+- ``GET|POST /_local/answers`` (``{"package_not_found"?, "not_associated"?}``: which of the two
+  reported answers the service gives, see :class:`LocalOpenSearchService`);
 - ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?}``),
   ``DELETE /_local/domains/<name>``; ``POST|DELETE /_local/in-use``
   (``{"DomainName", "PackageID"}``: mark, release);
@@ -289,6 +291,11 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             raise ValueError(f"not_associated must be a code, got {value!r}")
         self._store.not_associated = value
 
+    def answers(self) -> dict[str, str]:
+        """:return: which reported answer the service gives where public sources show two:
+        ``{"package_not_found": ..., "not_associated": ...}``."""
+        return {"package_not_found": self.package_not_found, "not_associated": self.not_associated}
+
     def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
         """Make a domain exist (idempotent; a new engine version is an upgrade, which moves each
         associated plugin to its package of the same name for the new version).
@@ -384,12 +391,13 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             "domains": self.domains(),
             "faults": self.faults.config.to_dict(),
             "timeline": self.timeline.to_dict(),
+            "answers": self.answers(),
             "clock": {"t": self.clock.monotonic(), "wall": self.clock.time()},
         }
 
     def reset(self) -> None:
         """Back to the start: no packages, domains, calls or transitions; the construction-time
-        timeline, faults and seeds."""
+        timeline, answers, faults and seeds."""
         self._store.reset()
         self.faults.reset()
         with self._calls_lock:
@@ -561,6 +569,16 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             if request.method == "POST":
                 self.timeline = Timeline.from_mapping(payload, self.timeline)
             return self.timeline.to_dict()
+        if endpoint == "answers":
+            if request.method == "POST":
+                unknown = sorted(set(payload) - {"package_not_found", "not_associated"})
+                if unknown:
+                    raise KeyError(f"unknown answers {unknown}")
+                if "package_not_found" in payload:
+                    self.package_not_found = payload["package_not_found"]
+                if "not_associated" in payload:
+                    self.not_associated = payload["not_associated"]
+            return self.answers()
         if endpoint == "domains":
             if request.method == "POST":
                 self.register_domain(
@@ -594,6 +612,7 @@ def _local_url_map() -> Map:
             Rule(f"{prefix}/transitions", methods=["GET"], endpoint="transitions"),
             Rule(f"{prefix}/faults", methods=["GET", "POST", "DELETE"], endpoint="faults"),
             Rule(f"{prefix}/timeline", methods=["GET", "POST"], endpoint="timeline"),
+            Rule(f"{prefix}/answers", methods=["GET", "POST"], endpoint="answers"),
             Rule(f"{prefix}/domains", methods=["GET", "POST"], endpoint="domains"),
             Rule(f"{prefix}/domains/<name>", methods=["DELETE"], endpoint="domain"),
             Rule(f"{prefix}/in-use", methods=["POST", "DELETE"], endpoint="in-use"),

@@ -281,6 +281,7 @@ class PackageStore:
             raise ValueError(f"not_associated must be a code, got {not_associated!r}")
         self.package_not_found: PackageNotFoundCode = package_not_found
         self.not_associated: NotAssociatedCode = not_associated
+        self._initial_answers = (package_not_found, not_associated)
         self._lock = threading.RLock()
         self._clock = clock
         self._initial_timeline = timeline
@@ -1200,9 +1201,10 @@ class PackageStore:
             return list(self._transitions)
 
     def reset(self) -> None:
-        """Forget everything (packages, domains, marks, transitions); restore the timeline and
-        the id generator's seed."""
+        """Forget everything (packages, domains, marks, transitions); restore the timeline, the
+        construction-time answers and the id generator's seed."""
         with self._lock:
+            self.package_not_found, self.not_associated = self._initial_answers
             self._packages.clear()
             self._associations.clear()
             self._domains.clear()

@@ -11,7 +11,8 @@ client talks to it (``endpoint_url=service.endpoint_url`` or ``AWS_ENDPOINT_URL_
                               PackageSource={"S3BucketName": "b", "S3Key": "synonyms.txt"})
 
 Served: CreatePackage, DescribePackages, UpdatePackage, DeletePackage, GetPackageVersionHistory,
-AssociatePackage, DissociatePackage, ListDomainsForPackage, ListPackagesForDomain. Requests are
+AssociatePackage, DissociatePackage, AssociatePackages, DissociatePackages, ListDomainsForPackage,
+ListPackagesForDomain. Requests are
 routed and validated with botocore's service model (:mod:`.os_model`); the service's rules and
 timeline live in :mod:`.os_state`; faults in :mod:`.os_faults`.
 
@@ -24,6 +25,9 @@ Inspection and control (never an AWS path), JSON in and out:
   clear); ``GET|POST /_local/timeline`` (phase seconds, partial update);
 - ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?}``),
   ``DELETE /_local/domains/<name>``; ``POST /_local/in-use`` (``{"DomainName", "PackageID"}``);
+- ``GET|POST /_local/batch-mode`` (``{"mode": "one-operation" | "per-package"}``: how a domain
+  runs an AssociatePackages/DissociatePackages batch); ``GET /_local/domain-operations``
+  (every domain operation: domain, operation, packages, start, end);
 - ``POST /_local/reset``.
 """
 
@@ -67,7 +71,9 @@ from cdk_opensearch_packages.local.opensearch.source import (
     SourceReader,
 )
 from cdk_opensearch_packages.local.opensearch.state import (
+    BATCH_MODES,
     DEFAULT_ENGINE_VERSION,
+    DomainOperation,
     PackageStore,
     Transition,
 )
@@ -83,10 +89,12 @@ if TYPE_CHECKING:
     from types_boto3_opensearch.client import OpenSearchServiceClient
 
 __all__ = [
+    "BATCH_MODES",
     "DEFAULT_ENGINE_VERSION",
     "SERVED_OPERATIONS",
     "CallRecord",
     "Clock",
+    "DomainOperation",
     "Fault",
     "FaultConfig",
     "FaultInjector",
@@ -252,6 +260,22 @@ class LocalOpenSearchService(BackgroundWsgiServer):
     def timeline(self, value: Timeline) -> None:
         self._store.timeline = value
 
+    @property
+    def batch_mode(self) -> str:
+        """How a domain runs an AssociatePackages/DissociatePackages batch: ``one-operation``
+        (the default: one domain operation, every entry done when the longest is) or
+        ``per-package`` (one operation per entry, one after the other). AWS documents
+        neither; a provider must be correct under both."""
+        return self._store.batch_mode
+
+    @batch_mode.setter
+    def batch_mode(self, value: str) -> None:
+        self._store.batch_mode = value
+
+    def domain_operations(self) -> list[DomainOperation]:
+        """:return: every package operation the domains ran, oldest first."""
+        return self._store.domain_operations()
+
     def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
         """Make a domain exist (idempotent; a new engine version is an upgrade).
 
@@ -315,6 +339,7 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             "domains": self.domains(),
             "faults": self.faults.config.to_dict(),
             "timeline": self.timeline.to_dict(),
+            "batch_mode": self.batch_mode,
             "clock": {"t": self.clock.monotonic(), "wall": self.clock.time()},
         }
 
@@ -504,6 +529,12 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             return {
                 "marked": {"DomainName": payload["DomainName"], "PackageID": payload["PackageID"]}
             }
+        if endpoint == "batch-mode":
+            if request.method == "POST":
+                self.batch_mode = str(payload["mode"])
+            return {"mode": self.batch_mode}
+        if endpoint == "domain-operations":
+            return {"operations": [item.to_dict() for item in self.domain_operations()]}
         if endpoint == "reset":
             self.reset()
             return {"reset": True}
@@ -523,6 +554,8 @@ def _local_url_map() -> Map:
             Rule(f"{prefix}/domains", methods=["GET", "POST"], endpoint="domains"),
             Rule(f"{prefix}/domains/<name>", methods=["DELETE"], endpoint="domain"),
             Rule(f"{prefix}/in-use", methods=["POST"], endpoint="in-use"),
+            Rule(f"{prefix}/batch-mode", methods=["GET", "POST"], endpoint="batch-mode"),
+            Rule(f"{prefix}/domain-operations", methods=["GET"], endpoint="domain-operations"),
             Rule(f"{prefix}/reset", methods=["POST"], endpoint="reset"),
         ]
     )

@@ -76,6 +76,9 @@ ERRORS_BY_OPERATION: Final = MappingProxyType(
         "AssociatePackage": _COMMON
         | {"ResourceNotFoundException", "ConflictException", "LimitExceededException"},
         "DissociatePackage": _COMMON | {"ResourceNotFoundException", "ConflictException"},
+        "AssociatePackages": _COMMON
+        | {"ResourceNotFoundException", "ConflictException", "LimitExceededException"},
+        "DissociatePackages": _COMMON | {"ResourceNotFoundException", "ConflictException"},
         "ListDomainsForPackage": _COMMON | {"ResourceNotFoundException"},
         "ListPackagesForDomain": _COMMON | {"ResourceNotFoundException"},
     }
@@ -92,6 +95,9 @@ UNMODELLED_ERRORS: Final = MappingProxyType(
             "the per-domain limit of 20 packages: the service's quota error; botocore's "
             "standard retry mode treats this code as throttling and retries it"
         ),
+        ("AssociatePackages", "LimitExceededException"): (
+            "the per-domain limit of 20 packages, as for AssociatePackage"
+        ),
     }
 )
 
@@ -104,9 +110,18 @@ UNVERIFIED_ERRORS: Final = MappingProxyType(
             "reference: prerequisites 'must be associated with the domain before the package "
             "can be associated'; the code AWS answers with is not documented)"
         ),
-        ("DissociatePackage", "ConflictException"): (
-            "dissociating a package that is a prerequisite of another package still associated "
-            "with the domain (the rule follows from the one above; the code is a guess)"
+        ("AssociatePackages", "ValidationException"): (
+            "a PrerequisitePackageIDList entry neither ACTIVE on the domain nor in the same "
+            "batch (the API reference: 'before or simultaneously'; the code is a guess)"
+        ),
+        ("AssociatePackages", "ConflictException"): (
+            "another package operation in progress on the domain, or every entry already in "
+            "desired state (as AssociatePackage; the batch's answer is undocumented)"
+        ),
+        ("DissociatePackages", "ResourceNotFoundException"): (
+            "a listed package that is not associated with the domain (the whole batch is "
+            "refused; AWS may answer ValidationException 'Package is not associated to this "
+            "domain', as it does for DissociatePackage)"
         ),
         ("DescribePackages", "ResourceNotFoundException"): (
             "a PackageID filter none of whose ids exists (undocumented: tools handle an empty "

@@ -100,14 +100,18 @@ def _describe(details: DomainPackageDetailsTypeDef) -> str:
     return f"{name} ({package_id})" if name else str(package_id)
 
 
-def _settings_match(entry: DomainPackageEntry, details: DomainPackageDetailsTypeDef) -> bool:
-    """Whether the association carries the entry's prerequisites (and configuration, when the
-    service reports one)."""
+def _settings_match(
+    entry: DomainPackageEntry, details: DomainPackageDetailsTypeDef, *, strict: bool = False
+) -> bool:
+    """Whether the association carries the entry's prerequisites and configuration (when not
+    ``strict``, a configuration the service does not report is taken as matching)."""
     listed = sorted(str(p) for p in details.get("PrerequisitePackageIDList") or [])
     if listed != sorted(entry.prerequisites):
         return False
     reported = details.get("AssociationConfiguration")
-    return reported is None or dict(reported) == (entry.configuration or {})
+    if reported is None:
+        return not strict or not entry.configuration
+    return dict(reported) == (entry.configuration or {})
 
 
 def prerequisites_first(entries: Sequence[DomainPackageEntry]) -> list[DomainPackageEntry]:
@@ -164,7 +168,7 @@ class DomainPackagesLifecycle:
                     package_id
                     for package_id in resettle
                     if package_id in listed
-                    and not _settings_match(wanted[package_id], listed[package_id])
+                    and not _settings_match(wanted[package_id], listed[package_id], strict=True)
                 ]
             leave += resettle
             logger.info(

@@ -4,8 +4,8 @@ Features: a dictionary from an asset with a ``dictionary_kind`` (also vended, re
 custom timeout), a dictionary from a bucket object with ``object_version`` (the bucket has its own
 KMS key), a plugin from an asset zip with an engine version, configuration requirements, an
 encryption key and its license and config packages (listing the plugin as prerequisite), with a
-key-store access role; packages imported by id and by name; associations with a ``Domain`` construct and
-with a domain name string.
+key-store access role; packages imported by id and by name; associations with a ``Domain``
+construct and with a domain name string.
 
 The domain is configured as the example app configures its own (what cdk-nag's AwsSolutions pack
 accepts); the findings an example domain cannot avoid are acknowledged on the domain itself, each

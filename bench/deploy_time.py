@@ -49,11 +49,16 @@ __all__ = [
     "REAL_SECONDS",
     "SCALE",
     "PhaseResult",
+    "measure_deploy_time",
+    "render_markdown",
     "run_scenario",
     "terraform_model",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The design before issue 14 (one association resource and call per package), measured with
+#: this module at the commit it names, before the change.
+BEFORE = Path(__file__).resolve().parent / "results" / "deploy_time_before.json"
 HELLO = REPO_ROOT / "tests" / "fixtures" / "files" / "plugins" / "hello"
 DOMAIN = "bench-packages"
 PHASES = ("create", "update", "delete")
@@ -266,7 +271,8 @@ def run_scenario(design: str, mode: str = "one-operation") -> list[PhaseResult]:
         tempfile.TemporaryDirectory(prefix="osp-deploy-time-") as tmp,
         LocalAws(time_scale=TIME_SCALE, opensearch_timeline=timeline) as aws,
     ):
-        if hasattr(aws.opensearch, "batch_mode"):
+        assert aws.opensearch is not None
+        if hasattr(aws.opensearch, "batch_mode"):  # the emulation before issue 14 had none
             aws.opensearch.batch_mode = mode
         files = _files(Path(tmp) / "files")
         stack = f"DeployTime{uuid.uuid4().hex[:6]}"
@@ -341,6 +347,80 @@ def terraform_model() -> list[PhaseResult]:
         )
         for phase, durations in phases.items()
     ]
+
+
+def _rows(phases: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            str(p["design"]),
+            str(p["mode"]),
+            str(p["phase"]),
+            str(p["domain_operations"]),
+            f"{p['busy_seconds']:.0f}",
+            f"{p['wall_seconds']:.1f}" if p["wall_seconds"] else "-",
+            f"{p['real_world_seconds']:.0f}",
+        ]
+        for p in phases
+    ]
+
+
+def render_markdown(payload: dict[str, Any]) -> str:
+    """The report of :func:`measure_deploy_time`'s payload."""
+    header = [
+        "design",
+        "batch mode",
+        "phase",
+        "domain operations",
+        "domain busy (s, real-world)",
+        "wall (s, scaled)",
+        "wall scaled back (s)",
+    ]
+    rows = _rows(payload["phases"])
+    lines = [
+        "# Deploy time of one domain's packages",
+        "",
+        "One domain, two synonym dictionaries, a third-party plugin with its license and "
+        "configuration: create the stack, update both dictionaries, delete the stack "
+        "(`bench/deploy_time.py`).",
+        "",
+        f"Emulated phases scaled by {payload['scale']:.5f} from these real-world seconds "
+        "(sources in `bench/deploy_time.py`, service evidence section 2): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in payload["real_seconds"].items())
+        + ".",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+        f"Before: measured at commit {payload.get('before_commit', '?')} (one "
+        "Custom::OpenSearchPackageAssociation and one AssociatePackage per package). Terraform: "
+        "a model (one `aws_opensearch_package_association` per package, chained; its waiter's "
+        "30 s delay and backoff), no measurement.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def measure_deploy_time(out_dir: Path) -> dict[str, Any]:
+    """Run the scenario under both batch modes, add the earlier design's measurement and the
+    Terraform model; write ``DEPLOY_TIME.md`` and ``deploy_time.json`` into ``out_dir``."""
+    phases = [asdict(row) for row in run_scenario("batch", "one-operation")]
+    phases += [asdict(row) for row in run_scenario("batch", "per-package")]
+    before: dict[str, Any] = {}
+    if BEFORE.exists():
+        before = json.loads(BEFORE.read_text(encoding="utf-8"))
+        phases += [{**row, "design": "per-package resources (before)"} for row in before["phases"]]
+    phases += [asdict(row) for row in terraform_model()]
+    payload = {
+        "scale": SCALE,
+        "real_seconds": REAL_SECONDS,
+        "before_commit": before.get("commit", "?"),
+        "phases": phases,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "deploy_time.json").write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
+    (out_dir / "DEPLOY_TIME.md").write_text(render_markdown(payload), "utf-8")
+    return payload
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import io
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2e_support import FIXTURES
@@ -25,6 +26,7 @@ from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
 HELLO = FIXTURES.parent.parent / "fixtures" / "files" / "plugins" / "hello"
 CONFIG = FIXTURES.parent.parent / "fixtures" / "files" / "config" / "plugin-config.json"
 DOMAIN = "plugins"
+OLD_DOMAIN = "old-engine"
 
 
 def _plugin_zip(directory: Path) -> Path:
@@ -187,3 +189,70 @@ def test_a_third_party_plugin_is_associated_updated_and_removed_as_aws_documents
     assert set(ids) == {out["SynonymsId"], hello, license_id, config_id}
     aws.runner.wait_idle(30)
     assert aws.inventory().orphans() == {}
+
+
+def _synth_failing(outdir: Path, stack_name: str, dictionary: Path, plugin: Path | None) -> Any:
+    """A dictionary on a domain given by name; with ``plugin``, a plugin for another engine."""
+    import aws_cdk
+    from aws_cdk import aws_opensearchservice
+
+    from cdk_opensearch_packages import OpenSearchPackage, PackageSource, PackageType
+
+    app = aws_cdk.App(outdir=str(outdir))
+    stack = aws_cdk.Stack(app, stack_name)
+    synonyms = OpenSearchPackage(
+        stack,
+        "Synonyms",
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(dictionary)),
+    )
+    synonyms.associate(OLD_DOMAIN)
+    if plugin is not None:
+        hello = OpenSearchPackage(
+            stack,
+            "Hello",
+            package_type=PackageType.ZIP_PLUGIN,
+            package_name="hello-plugin",
+            source=PackageSource.from_asset(str(plugin)),
+            engine_version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19,
+        )
+        hello.associate(OLD_DOMAIN)
+    app.synth()
+    return CloudAssembly.load(outdir)
+
+
+def test_a_failed_association_fails_the_update_and_the_rollback_restores_the_set(
+    aws: LocalAws, tmp_path: Path
+) -> None:
+    assert aws.opensearch is not None
+    # The domain runs another engine version than the plugin's: the plugin ends
+    # ASSOCIATION_FAILED (the synth check cannot see the engine of a domain given by name).
+    aws.opensearch.register_domain(OLD_DOMAIN, "OpenSearch_1.3")
+    stack = f"Rollback{uuid.uuid4().hex[:8]}"
+    v1 = _write(tmp_path / "v1" / "synonyms.txt", "tv, television\n")
+    v2 = _write(tmp_path / "v2" / "synonyms.txt", "tv, television, telly\n")
+    created = aws.cloudformation.deploy(_synth_failing(tmp_path / "o1", stack, v1, None), stack)
+    assert created.status == "CREATE_COMPLETE", created.describe()
+
+    failed = aws.cloudformation.deploy(
+        _synth_failing(tmp_path / "o2", stack, v2, _plugin_zip(tmp_path)), stack
+    )
+
+    assert failed.status == "UPDATE_ROLLBACK_COMPLETE", failed.describe()
+    assert "status ASSOCIATION_FAILED" in failed.reason
+    assert "hello-plugin" in failed.reason
+    assert "is built for OpenSearch_2.19" in failed.reason
+    # Exactly the previous set: the dictionary at its rolled-back content, nothing else.
+    on_domain = [a for a in aws.opensearch.associations() if a["DomainName"] == OLD_DOMAIN]
+    assert [(a["PackageType"], a["DomainPackageStatus"]) for a in on_domain] == [
+        ("TXT-DICTIONARY", "ACTIVE")
+    ]
+    [dictionary] = [p for p in aws.opensearch.packages() if p["PackageType"] == "TXT-DICTIONARY"]
+    assert on_domain[0]["PackageVersion"] == dictionary["AvailablePackageVersion"]
+    assert not [p for p in aws.opensearch.packages() if p["PackageType"] == "ZIP-PLUGIN"]
+
+    deleted = aws.cloudformation.delete(stack)
+    assert deleted.status == "DELETE_COMPLETE", deleted.describe()
+    aws.runner.wait_idle(30)
+    assert aws.inventory().orphans() == {}
+    aws.opensearch.unregister_domain(OLD_DOMAIN)

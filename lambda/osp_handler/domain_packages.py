@@ -14,8 +14,9 @@ intended set: a probe lists the domain; when the work is done it ends; while the
 package operation it waits; otherwise it sends the batch of what is still missing (or still
 there). Phases (``job.state``):
 
-- ``packages``: wait until every package is AVAILABLE; record the version to wait for (the
-  entry's ``OspPackageVersion``, else the package's ``AvailablePackageVersion``);
+- ``packages``: wait until every package is AVAILABLE; record the version to wait for: the
+  package's ``AvailablePackageVersion`` (``OspPackageVersion`` makes CloudFormation send the
+  update; on a rollback it names a version the package's own rollback has superseded);
 - ``leave``: DissociatePackages of the listed ids in ``state["leave"]`` until none is listed
   (dissociating a plugin also removes its license and configuration packages: they simply
   disappear; "not associated" answers are the same news);
@@ -261,9 +262,18 @@ class DomainPackagesLifecycle:
             raise ResourceFailure(f"package {package_id} does not exist: it cannot be associated")
         status = details.get("PackageStatus", "")
         if status == "AVAILABLE":
-            versions[package_id] = entry.package_version or str(
-                details.get("AvailablePackageVersion") or ""
-            )
+            # The package's version now, not OspPackageVersion: a rollback sends the version
+            # the package had before, which its own rollback has replaced with a new one.
+            available = str(details.get("AvailablePackageVersion") or "")
+            if entry.package_version and available and entry.package_version != available:
+                logger.info(
+                    "package %s is at %s (the properties say %s): rolling out %s",
+                    package_id,
+                    available,
+                    entry.package_version,
+                    available,
+                )
+            versions[package_id] = available or entry.package_version or ""
             return None
         if status in _UNUSABLE_STATUSES:
             message = failure_message(details)

@@ -243,6 +243,11 @@ def test_imported_attributes_are_carried_to_the_associations() -> None:
     )
     template.resource_count_is("Custom::OpenSearchPackageLookup", 0)
     template.has_resource_properties(
-        "Custom::OpenSearchPackageAssociation",
-        {"PackageID": "F123456789", "DomainName": "search-domain", "OspPackageVersion": "v3"},
+        "Custom::OpenSearchDomainPackages",
+        {
+            "DomainName": "search-domain",
+            "PackageList": [
+                assertions.Match.object_like({"PackageID": "F123456789", "OspPackageVersion": "v3"})
+            ],
+        },
     )

@@ -46,6 +46,7 @@ from .opensearch_api import (
     error_code,
     error_message,
     failure_message,
+    is_transient,
     not_associated,
 )
 from .outcome import Done, Outcome, ResourceFailure
@@ -62,6 +63,9 @@ logger = logging.getLogger(__name__)
 
 _IN_PROGRESS = "in progress"
 _ALREADY_DONE = "already in desired state"
+#: Refusals whose meaning the domain's listing decides: the service's codes for "busy" and the
+#: like are undocumented (the domain-config analogue of "busy" is a ValidationException).
+_STATE_DECIDES = frozenset({"ConflictException", "ValidationException"})
 _UNUSABLE_STATUSES = frozenset(
     {"COPY_FAILED", "VALIDATION_FAILED", "DELETING", "DELETED", "DELETE_FAILED"}
 )
@@ -310,7 +314,7 @@ class DomainPackagesLifecycle:
                     )
             busy = _busy(listed)
             if busy is not None:
-                return NotYet(f"the domain is running a package operation ({busy})")
+                return NotYet(_busy_status(busy, listed, remaining))
             self._dissociate(job, domain_name, remaining)
             sent.update(remaining)
             return NotYet(f"dissociating {', '.join(remaining)}")
@@ -325,21 +329,32 @@ class DomainPackagesLifecycle:
 
     @staticmethod
     def _dissociate(job: Job, domain_name: str, package_ids: list[str]) -> None:
+        """One DissociatePackages. A refusal is decided by the domain's listing (the next probe
+        lists it again): nothing of the batch listed, or an operation running, means "list
+        again"; anything else fails."""
         logger.info("DissociatePackages %s from domain %s", ", ".join(package_ids), domain_name)
         try:
             job.opensearch.dissociate_packages(DomainName=domain_name, PackageList=package_ids)
         except ClientError as error:
+            if is_transient(error):
+                raise
             message = error_message(error)
             if not_associated(error):
                 # Already gone (a plugin's license and configuration leave with it): list again.
-                logger.info("DissociatePackages: %s", message)
+                logger.info("DissociatePackages: %s (not associated: list again)", message)
                 return
-            if error_code(error) == "ConflictException" and _IN_PROGRESS in message.lower():
-                logger.info("DissociatePackages: %s", message)
-                return
+            code = error_code(error)
+            if code in _STATE_DECIDES:
+                listed = _listed_or_none(job, domain_name)
+                if listed is None or _busy(listed) is not None:
+                    logger.info("DissociatePackages: %s (the domain is busy)", message)
+                    return
+                if not any(package_id in listed for package_id in package_ids):
+                    logger.info("DissociatePackages: %s (none is listed any more)", message)
+                    return
             raise ResourceFailure(
-                f"{message} (DissociatePackages of {', '.join(package_ids)} from domain "
-                f"{domain_name})"
+                f"{message} ({code} from DissociatePackages of {', '.join(package_ids)} from "
+                f"domain {domain_name})"
             ) from error
 
     # join ----------------------------------------------------------------------------------
@@ -413,6 +428,9 @@ class DomainPackagesLifecycle:
 
     @staticmethod
     def _associate(job: Job, domain_name: str, entries: list[DomainPackageEntry]) -> None:
+        """One AssociatePackages of ``entries`` (each after its prerequisites). A refusal is
+        decided by the domain's listing: "already in desired state", or an operation running,
+        means "list again" (the next probe decides); anything else fails."""
         batch = prerequisites_first(entries)
         logger.info(
             "AssociatePackages %s with domain %s",
@@ -425,17 +443,50 @@ class DomainPackagesLifecycle:
                 PackageList=cast("Any", [entry.api_entry() for entry in batch]),
             )
         except ClientError as error:
+            if is_transient(error):
+                raise
             message = error_message(error)
-            lowered = message.lower()
-            if error_code(error) == "ConflictException" and (
-                _IN_PROGRESS in lowered or _ALREADY_DONE in lowered
-            ):
-                logger.info("AssociatePackages: %s", message)
-                return
+            code = error_code(error)
+            if code in _STATE_DECIDES:
+                listed = _listed_or_none(job, domain_name)
+                if _ALREADY_DONE in message.lower() or _IN_PROGRESS in message.lower():
+                    logger.info("AssociatePackages: %s", message)
+                    return
+                if listed is not None and _busy(listed) is not None:
+                    logger.info("AssociatePackages: %s (the domain is busy)", message)
+                    return
             raise ResourceFailure(
-                f"{message} (AssociatePackages of {', '.join(e.package_id for e in batch)} "
-                f"with domain {domain_name})"
+                f"{message} ({code} from AssociatePackages of "
+                f"{', '.join(e.package_id for e in batch)} with domain {domain_name})"
             ) from error
+
+
+def _listed_or_none(job: Job, domain_name: str) -> dict[str, DomainPackageDetailsTypeDef] | None:
+    """The domain's listing, ``None`` when the domain does not exist."""
+    try:
+        return _listed(job, domain_name)
+    except DomainNotFound:
+        return None
+
+
+def _busy_status(
+    busy: str, listed: Mapping[str, DomainPackageDetailsTypeDef], leaving: list[str]
+) -> str:
+    """What a wait for a busy domain reports; a plugin of the set still DISSOCIATING gets the
+    hint AWS documents (an index that still uses it keeps the blue/green deployment in
+    Processing), so a timeout says why."""
+    for package_id in leaving:
+        details = listed.get(package_id) or {}
+        if (
+            details.get("DomainPackageStatus") == "DISSOCIATING"
+            and details.get("PackageType") == "ZIP-PLUGIN"
+        ):
+            return (
+                f"plugin {package_id} is DISSOCIATING; a plugin that an index still uses keeps "
+                "the domain's blue/green deployment in Processing: remove it from the index "
+                "settings"
+            )
+    return f"the domain is running a package operation ({busy})"
 
 
 def _data(

@@ -161,6 +161,10 @@ def test_dissociating_packages_that_are_not_associated_is_refused_as_a_whole(
     second = create_available(client, clock, put(b"b\n"))
     client.associate_packages(DomainName=domain, PackageList=[{"PackageID": first}])
     clock.advance(PHASE)
+    with pytest.raises(client.exceptions.ValidationException) as excinfo:
+        client.dissociate_packages(DomainName=domain, PackageList=[first, second])
+    assert error_code(excinfo)[2] == "Package is not associated to this domain"
+    service.not_associated = "ResourceNotFoundException"
     with pytest.raises(client.exceptions.ResourceNotFoundException) as excinfo:
         client.dissociate_packages(DomainName=domain, PackageList=[first, second])
     assert second in error_code(excinfo)[2]

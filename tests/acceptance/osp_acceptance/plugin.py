@@ -85,12 +85,17 @@ def _descriptor(opensearch_version: str) -> str:
     )
 
 
-def plugin_zip_bytes(opensearch_version: str = "2.19.0", license_text: str = "") -> bytes:
-    """The plugin zip: descriptor, ``LICENSE.txt`` and a jar holding the class.
+def plugin_zip_bytes(
+    opensearch_version: str = "2.19.0",
+    license_text: str = "",
+    license_filepath: str = LICENSE_FILEPATH,
+) -> bytes:
+    """The plugin zip: descriptor, license file and a jar holding the class.
 
     :param opensearch_version: the descriptor's ``opensearch.version`` (``x.y.0``, the engine
         version the package is created for).
-    :param license_text: the content of ``LICENSE.txt``.
+    :param license_text: the content of the license file.
+    :param license_filepath: where the license file sits in the zip.
     """
     jar = _zip(
         {
@@ -101,7 +106,7 @@ def plugin_zip_bytes(opensearch_version: str = "2.19.0", license_text: str = "")
     return _zip(
         {
             "plugin-descriptor.properties": _descriptor(opensearch_version).encode(),
-            LICENSE_FILEPATH: (license_text or "Acceptance test plugin license.\n").encode(),
+            license_filepath: (license_text or "Acceptance test plugin license.\n").encode(),
             f"{PLUGIN_NAME}-1.0.0.jar": jar,
         }
     )

@@ -37,6 +37,7 @@ __all__ = [
     "REDACTED_ACCOUNT",
     "Recorder",
     "entities_in",
+    "filter_values",
     "raw_shape",
     "redact",
 ]
@@ -156,6 +157,16 @@ def entities_in(
             for package_id in item.get("Value", []):
                 found[f"package:{package_id}"] = (GONE, None, None)
     return found
+
+
+def filter_values(params: dict[str, Any], name: str) -> set[str]:
+    """The values of one DescribePackages filter."""
+    return {
+        str(value)
+        for item in params.get("Filters", [])
+        if item.get("Name") == name
+        for value in item.get("Value", [])
+    }
 
 
 def _package_details(response: dict[str, Any]) -> list[dict[str, Any]]:
@@ -290,6 +301,16 @@ class Recorder:
                     if (
                         key.startswith(f"association:{domain}|")
                         and key not in listed
+                        and sequence["statuses"][-1]["status"] != GONE
+                    ):
+                        entities[key] = (GONE, None, None)
+            if operation == "DescribePackages" and not response.get("NextToken"):
+                names = filter_values(entry["params"], "PackageName")
+                for key, sequence in self.sequences.items():
+                    if (
+                        key.startswith("package:")
+                        and sequence["name"] in names
+                        and key not in entities
                         and sequence["statuses"][-1]["status"] != GONE
                     ):
                         entities[key] = (GONE, None, None)

@@ -1,0 +1,606 @@
+"""Replay a recording on the emulator and report every difference.
+
+The emulated packages API runs on a :class:`ManualClock` (time moves only when the replay says)
+with the recorded sources served from memory. The recorded exchanges are replayed in order:
+
+1. Before a read, the changes the provider Lambda made unseen are re-created from what the read
+   shows (a package never created by a replayed call: CreatePackage with the details the
+   service showed and a stand-in source; a package going back to COPYING: UpdatePackage; an
+   association appearing or going back to ASSOCIATING: AssociatePackage; DISSOCIATING or gone:
+   DissociatePackage; DELETING or gone: DeletePackage). These *implied* calls are not compared;
+   a failing one is reported.
+2. The clock moves on until every package and association the read shows is in the recorded
+   status (or the status that follows it in the recorded sequence); one that never gets there
+   is reported.
+3. The call is made with the recorded parameters (package ids mapped to the emulator's) and its
+   answer compared: HTTP status, error code, error message (ids replaced by placeholders), and
+   the shape of the JSON body (keys and JSON types) against the recorded shape and against
+   botocore's output shape.
+
+At the end, each package's and association's status sequence on the emulator (its complete
+list of transitions) is compared with the recorded sequence. A recorded sequence comes from
+polling: on AWS a status shorter than the poll interval can be missing from it, and is then
+reported as a difference (the recording's ``metadata.poll_interval`` says how often it polled).
+
+A recording may list ``accepted_differences`` (the exact texts of differences explained in
+docs/SERVICE-BEHAVIOUR.md); :func:`unaccepted` leaves them out.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
+from cdk_opensearch_packages.local.opensearch.timeline import ManualClock, Timeline
+from osp_acceptance.plugin import LICENSE_FILEPATH, plugin_zip_bytes
+from osp_acceptance.recorder import (
+    GONE,
+    REDACTED_ACCOUNT,
+    Recorder,
+    filter_values,
+    entities_in,
+)
+
+__all__ = ["Difference", "load", "replay", "replay_file", "unaccepted"]
+
+_READS = frozenset(
+    {"DescribePackages", "ListPackagesForDomain", "GetPackageVersionHistory",
+     "ListDomainsForPackage"}
+)  # fmt: skip
+_PHASE_SECONDS = 1.0
+_STEP = 0.25
+_MAX_STEPS = 400
+_ID = re.compile(r"\b(F[0-9]{9}|pkg-[0-9a-f]+)\b")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference between the recording and the emulator.
+
+    :param where: the exchange (``#12 probe UpdatePackage``) or the sequence's key.
+    :param kind: ``http status``, ``error code``, ``error message``, ``shape``, ``model``,
+        ``status``, ``sequence`` or ``replay``.
+    :param recorded: what the recording says.
+    :param emulator: what the emulator answered.
+    """
+
+    where: str
+    kind: str
+    recorded: Any
+    emulator: Any
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}: recorded {self.recorded!r}, emulator {self.emulator!r}"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a recording."""
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def unaccepted(recording: dict[str, Any], differences: Iterable[Difference]) -> list[Difference]:
+    """The differences the recording does not list in ``accepted_differences``."""
+    accepted = set(recording.get("accepted_differences", []))
+    return [d for d in differences if str(d) not in accepted]
+
+
+def replay_file(path: Path) -> list[Difference]:
+    """Replay a recording file; every difference."""
+    return replay(load(path))
+
+
+class _MemorySources:
+    """Package sources served from memory (``bucket/key -> bytes``)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def read(self, bucket: str, key: str) -> bytes:
+        from cdk_opensearch_packages.local.opensearch.source import SourceError
+
+        try:
+            return self.objects[f"{bucket}/{key}"]
+        except KeyError:
+            raise SourceError("S3ObjectNotFound", f"s3://{bucket}/{key} does not exist") from None
+
+
+def replay(recording: dict[str, Any]) -> list[Difference]:
+    """Replay every exchange of a recording on a fresh emulator; return the differences."""
+    sources = _MemorySources()
+    for name, data in recording.get("sources", {}).items():
+        sources.objects[name] = base64.b64decode(data)
+    clock = ManualClock()
+    metadata = recording.get("metadata", {})
+    service = LocalOpenSearchService(
+        timeline=Timeline.uniform(_PHASE_SECONDS),
+        clock=clock,
+        account_id=REDACTED_ACCOUNT,
+        region=str(metadata.get("region") or "us-east-1"),
+        source_reader=sources,
+    )
+    with service:
+        for domain, engine_version in metadata.get("domains", {}).items():
+            service.register_domain(domain, engine_version)
+        return _Replay(recording, service, clock, sources).run()
+
+
+class _Replay:
+    def __init__(
+        self,
+        recording: dict[str, Any],
+        service: LocalOpenSearchService,
+        clock: ManualClock,
+        sources: _MemorySources,
+    ) -> None:
+        self.recording = recording
+        self.service = service
+        self.clock = clock
+        self.sources = sources
+        self.client = service.client(Config(retries={"max_attempts": 1, "mode": "standard"}))
+        self.recorder = Recorder("replay")
+        self.recorder.attach(self.client)
+        self.ids: dict[str, str] = {}
+        self.placeholders: dict[str, str] = {}
+        self.known: dict[str, str] = {}
+        self.versions: dict[str, str | None] = {}
+        self.cursor: dict[str, int] = {}
+        self.details: dict[str, dict[str, Any]] = {}
+        self.names: dict[str, str] = {}
+        for exchange in recording.get("exchanges", []):
+            self._remember_details(exchange["response"])
+        self.differences: list[Difference] = []
+        self.sequences: dict[str, list[str]] = {
+            key: _collapse(s["status"] for s in value["statuses"])
+            for key, value in recording.get("sequences", {}).items()
+        }
+        self.output_shapes = self.client.meta.service_model
+
+    # -- driving -----------------------------------------------------------------------------
+
+    def run(self) -> list[Difference]:
+        for exchange in self.recording.get("exchanges", []):
+            self.exchange(exchange)
+        self.compare_sequences()
+        return self.differences
+
+    def exchange(self, exchange: dict[str, Any]) -> None:
+        operation = exchange["operation"]
+        where = f"#{exchange['i']} {exchange.get('phase') or '-'} {operation}"
+        entities = entities_in(
+            operation, exchange["params"], exchange["response"], exchange["error_code"]
+        )
+        if operation == "ListPackagesForDomain" and not exchange["response"].get("NextToken"):
+            domain = exchange["params"].get("DomainName")
+            for key, status in self.known.items():
+                if key.startswith(f"association:{domain}|") and status != GONE:
+                    entities.setdefault(key, (GONE, None, None))
+        if operation == "DescribePackages" and not exchange["response"].get("NextToken"):
+            names = filter_values(exchange["params"], "PackageName")
+            for key, status in self.known.items():
+                if (
+                    key.startswith("package:")
+                    and self.names.get(key) in names
+                    and key not in entities
+                    and status != GONE
+                ):
+                    entities[key] = (GONE, None, None)
+        for key, (_, _, name) in entities.items():
+            if name:
+                self.names.setdefault(key, name)
+        if operation in _READS:
+            self.implied(where, entities)
+            self.sync(where, entities)
+        self.call(where, exchange)
+        for key, (status, version, _) in entities.items():
+            if key in self.known or status != GONE:
+                if self.known.get(key) != status or self.versions.get(key) != version:
+                    self.cursor[key] = self.cursor.get(key, -1) + 1
+                self.known[key] = status
+                self.versions[key] = version
+
+    def call(self, where: str, exchange: dict[str, Any]) -> None:
+        operation = exchange["operation"]
+        params = self.map_ids(exchange["params"])
+        method = getattr(self.client, _snake(operation))
+        try:
+            method(**params)
+        except ClientError:
+            pass
+        answer = self.recorder.exchanges[-1]
+        if operation == "CreatePackage" and exchange["http_status"] == 200:
+            recorded_id = exchange["response"]["PackageDetails"]["PackageID"]
+            if answer["http_status"] == 200:
+                self.map(recorded_id, answer["response"]["PackageDetails"]["PackageID"])
+        self.compare(where, exchange, answer)
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def map(self, recorded: str, emulated: str) -> None:
+        self.ids[recorded] = emulated
+        placeholder = f"<package {len(self.placeholders) + 1}>"
+        self.placeholders.setdefault(recorded, placeholder)
+        self.placeholders.setdefault(emulated, placeholder)
+
+    def map_ids(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.ids.get(value, value)
+        if isinstance(value, dict):
+            return {key: self.map_ids(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.map_ids(item) for item in value]
+        return value
+
+    def canonical(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        return _ID.sub(lambda m: self.placeholders.get(m.group(0), "<unknown package>"), text)
+
+    # -- comparing ---------------------------------------------------------------------------
+
+    def compare(self, where: str, recorded: dict[str, Any], emulated: dict[str, Any]) -> None:
+        for kind, key in (("http status", "http_status"), ("error code", "error_code")):
+            if recorded[key] != emulated[key]:
+                self.differences.append(Difference(where, kind, recorded[key], emulated[key]))
+        recorded_message = self.canonical(recorded["error_message"])
+        emulated_message = self.canonical(emulated["error_message"])
+        if recorded_message != emulated_message:
+            self.differences.append(
+                Difference(where, "error message", recorded_message, emulated_message)
+            )
+        for path, left, right in _shape_differences(recorded["shape"], emulated["shape"], "$"):
+            self.differences.append(Difference(where, "shape", f"{path}: {left}", right))
+        if emulated["http_status"] == 200:
+            output = self.output_shapes.operation_model(recorded["operation"]).output_shape
+            for source, shape in (("emulator", emulated["shape"]), ("recorded", recorded["shape"])):
+                for problem in _model_differences(shape, output, "$"):
+                    self.differences.append(
+                        Difference(where, "model", f"{source} body", f"{problem}")
+                    )
+
+    def compare_sequences(self) -> None:
+        emulated: dict[str, list[str]] = {}
+        for transition in self.service.transitions():
+            if transition.kind == "package":
+                key = f"package:{transition.package_id}"
+            else:
+                key = f"association:{transition.domain_name}|{transition.package_id}"
+            status = GONE if transition.to_status in ("DELETED", "DISSOCIATED") else None
+            emulated.setdefault(key, []).append(status or transition.to_status)
+        reverse = {emulated_id: recorded for recorded, emulated_id in self.ids.items()}
+        for key, statuses in self.sequences.items():
+            kind, _, rest = key.partition(":")
+            domain, _, package_id = rest.rpartition("|")
+            mapped = self.ids.get(package_id)
+            if mapped is None:
+                self.differences.append(
+                    Difference(key, "sequence", statuses, "(never created on the emulator)")
+                )
+                continue
+            emulated_key = f"{kind}:{domain + '|' if domain else ''}{mapped}"
+            got = _collapse(emulated.get(emulated_key, []))
+            if got != statuses:
+                self.differences.append(Difference(key, "sequence", statuses, got))
+        for key in emulated:
+            kind, _, rest = key.partition(":")
+            package_id = rest.rpartition("|")[2]
+            recorded_id = reverse.get(package_id)
+            domain = rest.rpartition("|")[0]
+            recorded_key = f"{kind}:{domain + '|' if domain else ''}{recorded_id}"
+            if recorded_id is not None and recorded_key not in self.sequences:
+                self.differences.append(
+                    Difference(recorded_key, "sequence", [], _collapse(emulated[key]))
+                )
+
+    # -- implied changes and clock -----------------------------------------------------------
+
+    def _remember_details(self, response: dict[str, Any]) -> None:
+        for details in response.get("PackageDetailsList", []) + (
+            [response["PackageDetails"]] if "PackageDetails" in response else []
+        ):
+            key = f"package:{details.get('PackageID')}"
+            # The most complete view of the package: a detail missing early (e.g. the
+            # configuration while COPYING) is filled from later answers.
+            self.details[key] = {**details, **self.details.get(key, {})}
+        for details in response.get("DomainPackageDetailsList", []) + (
+            [response["DomainPackageDetails"]] if "DomainPackageDetails" in response else []
+        ):
+            key = f"association:{details.get('DomainName')}|{details.get('PackageID')}"
+            self.details[key] = {**details, **self.details.get(key, {})}
+
+    def implied(self, where: str, entities: dict[str, tuple[str, str | None, str | None]]) -> None:
+        creates, updates, associates, dissociates, deletes = [], [], [], [], []
+        for key, (status, version, _) in entities.items():
+            previous = self.known.get(key)
+            moved = previous is not None and previous != GONE
+            if key.startswith("package:"):
+                package_id = key.partition(":")[2]
+                if package_id not in self.ids:
+                    if status != GONE and key in self.details:
+                        creates.append(key)
+                elif status in ("COPYING", "VALIDATING") and previous == "AVAILABLE":
+                    updates.append(key)
+                elif (
+                    status == "AVAILABLE"
+                    and previous == "AVAILABLE"
+                    and version != self.versions.get(key)
+                ):
+                    updates.append(key)
+                elif status in ("DELETING", GONE) and moved and previous != "DELETING":
+                    deletes.append(key)
+            else:
+                if status not in (GONE, "DISSOCIATING") and (previous in (None, GONE)):
+                    associates.append(key)
+                elif status == "ASSOCIATING" and previous == "ACTIVE":
+                    associates.append(key)
+                elif status == "ACTIVE" and previous == "ACTIVE" and (
+                    version != self.versions.get(key)
+                ):
+                    associates.append(key)
+                elif status in ("DISSOCIATING", GONE) and moved and previous != "DISSOCIATING":
+                    dissociates.append(key)
+        for key in creates:
+            self.implied_create(where, key)
+        for key in updates:
+            self.implied_call(where, "UpdatePackage", self.update_params(key))
+        for key in _prerequisites_first(associates, self.details):
+            self.implied_call(where, "AssociatePackage", self.associate_params(key))
+        for key in reversed(_prerequisites_first(dissociates, self.details)):
+            domain, _, package_id = key.partition(":")[2].rpartition("|")
+            self.implied_call(
+                where, "DissociatePackage", {"PackageID": self.ids.get(package_id, package_id),
+                                             "DomainName": domain}  # fmt: skip
+            )
+        for key in deletes:
+            self.implied_delete(where, key)
+
+    def implied_call(self, where: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = getattr(self.client, _snake(operation))(**params)
+        except ClientError as error:
+            self.differences.append(
+                Difference(
+                    where,
+                    "replay",
+                    f"implied {operation} (a change the recording shows)",
+                    f"{error.response['Error']['Code']}: {error.response['Error']['Message']}",
+                )
+            )
+            return {}
+        return answer
+
+    def implied_create(self, where: str, key: str) -> None:
+        details = self.details[key]
+        recorded_id = str(details["PackageID"])
+        params: dict[str, Any] = {
+            "PackageName": details["PackageName"],
+            "PackageType": details["PackageType"],
+            "PackageSource": self.stand_in(details, 1),
+        }
+        if details.get("PackageDescription"):
+            params["PackageDescription"] = details["PackageDescription"]
+        if details.get("EngineVersion"):
+            params["EngineVersion"] = details["EngineVersion"]
+        if details.get("AvailablePackageConfiguration"):
+            params["PackageConfiguration"] = details["AvailablePackageConfiguration"]
+        if details.get("PackageVendingOptions"):
+            params["PackageVendingOptions"] = details["PackageVendingOptions"]
+        answer = self.implied_call(where, "CreatePackage", params)
+        if answer:
+            self.map(recorded_id, answer["PackageDetails"]["PackageID"])
+
+    def stand_in(self, details: dict[str, Any], serial: int) -> dict[str, str]:
+        """A stand-in source of the package's type (the Lambda's source is not observable)."""
+        package_type = details.get("PackageType")
+        if package_type == "ZIP-PLUGIN":
+            engine = str(details.get("EngineVersion") or "OpenSearch_2.19")
+            license_path = (details.get("AvailablePackageConfiguration") or {}).get(
+                "LicenseFilepath", LICENSE_FILEPATH
+            )
+            data = plugin_zip_bytes(
+                engine.split("_", 1)[1] + ".0", license_filepath=license_path
+            )
+        elif package_type == "PACKAGE-CONFIG":
+            data = b'{"replay": "stand-in"}\n'
+        elif package_type == "PACKAGE-LICENSE":
+            data = b"Replay stand-in license.\n"
+        else:
+            data = f"replay, stand-in{serial}\n".encode()
+        key = f"{details['PackageID']}-{serial}"
+        self.sources.objects[f"osp-replay/{key}"] = data
+        return {"S3BucketName": "osp-replay", "S3Key": key}
+
+    def update_params(self, key: str) -> dict[str, Any]:
+        details = self.details[key]
+        package_id = str(details["PackageID"])
+        return {
+            "PackageID": self.ids.get(package_id, package_id),
+            "PackageSource": self.stand_in(details, self.cursor.get(key, 0) + 2),
+        }
+
+    def associate_params(self, key: str) -> dict[str, Any]:
+        details = self.details.get(key, {})
+        domain, _, package_id = key.partition(":")[2].rpartition("|")
+        params: dict[str, Any] = {
+            "PackageID": self.ids.get(package_id, package_id),
+            "DomainName": domain,
+        }
+        if details.get("PrerequisitePackageIDList"):
+            params["PrerequisitePackageIDList"] = self.map_ids(
+                details["PrerequisitePackageIDList"]
+            )
+        if details.get("AssociationConfiguration"):
+            params["AssociationConfiguration"] = details["AssociationConfiguration"]
+        return params
+
+    def implied_delete(self, where: str, key: str) -> None:
+        package_id = self.ids[key.partition(":")[2]]
+        for association in self.service.associations():
+            if association["PackageID"] == package_id and association.get(
+                "DomainPackageStatus"
+            ) not in ("DISSOCIATING",):
+                self.implied_call(
+                    where,
+                    "DissociatePackage",
+                    {"PackageID": package_id, "DomainName": association["DomainName"]},
+                )
+        self.advance_until(lambda: not any(
+            a["PackageID"] == package_id for a in self.service.associations()
+        ))  # fmt: skip
+        self.implied_call(where, "DeletePackage", {"PackageID": package_id})
+
+    def emulated_status(self, key: str) -> str | None:
+        kind, _, rest = key.partition(":")
+        domain, _, package_id = rest.rpartition("|")
+        mapped = self.ids.get(package_id)
+        if mapped is None:
+            return None
+        if kind == "package":
+            for package in self.service.packages():
+                if package["PackageID"] == mapped:
+                    status = str(package["PackageStatus"])
+                    return GONE if status == "DELETED" else status
+            return GONE
+        for association in self.service.associations():
+            if association["PackageID"] == mapped and association["DomainName"] == domain:
+                return str(association["DomainPackageStatus"])
+        return GONE
+
+    def advance_until(self, condition: Any) -> bool:
+        for _ in range(_MAX_STEPS):
+            if condition():
+                return True
+            self.clock.advance(_STEP)
+        return bool(condition())
+
+    def sync(self, where: str, entities: dict[str, tuple[str, str | None, str | None]]) -> None:
+        targets = {}
+        for key, (status, _, _) in entities.items():
+            if key.partition(":")[2].rpartition("|")[2] not in self.ids:
+                continue
+            sequence = self.sequences.get(key, [status])
+            position = self.cursor.get(key, -1)
+            if self.known.get(key) != status:
+                position += 1
+            accepted = set(sequence[max(position, 0) : max(position, 0) + 2]) or {status}
+            accepted.add(status)
+            targets[key] = (status, accepted)
+
+        def reached() -> bool:
+            return all(self.emulated_status(k) in accepted for k, (_, accepted) in targets.items())
+
+        if not self.advance_until(reached):
+            for key, (status, accepted) in targets.items():
+                now = self.emulated_status(key)
+                if now not in accepted:
+                    self.differences.append(
+                        Difference(f"{where} {key}", "status", status, now)
+                    )
+
+
+def _collapse(statuses: Iterable[str]) -> list[str]:
+    result: list[str] = []
+    for status in statuses:
+        if not result or result[-1] != status:
+            result.append(status)
+    return result
+
+
+def _prerequisites_first(keys: list[str], details: dict[str, dict[str, Any]]) -> list[str]:
+    """Association keys ordered so that an association's prerequisites come before it."""
+    ordered: list[str] = []
+
+    def visit(key: str, seen: frozenset[str]) -> None:
+        if key in ordered or key in seen:
+            return
+        domain = key.partition(":")[2].rpartition("|")[0]
+        for prerequisite in details.get(key, {}).get("PrerequisitePackageIDList", []) or []:
+            other = f"association:{domain}|{prerequisite}"
+            if other in keys:
+                visit(other, seen | {key})
+        ordered.append(key)
+
+    for key in keys:
+        visit(key, frozenset())
+    return ordered
+
+
+def _shape_differences(recorded: Any, emulated: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """Where two body shapes differ: ``(path, recorded, emulated)``."""
+    if recorded is None or emulated is None:
+        return []  # an empty list or no body on one side: nothing to compare
+    if isinstance(recorded, dict) and isinstance(emulated, dict):
+        if "object" in recorded and "object" in emulated:
+            found = []
+            left, right = recorded["object"], emulated["object"]
+            for key in sorted(set(left) | set(right)):
+                if key not in right:
+                    found.append((f"{path}.{key}", "present", "missing"))
+                elif key not in left:
+                    found.append((f"{path}.{key}", "missing", "present"))
+                else:
+                    found.extend(_shape_differences(left[key], right[key], f"{path}.{key}"))
+            return found
+        if "array" in recorded and "array" in emulated:
+            return _shape_differences(recorded["array"], emulated["array"], f"{path}[]")
+    if recorded != emulated:
+        return [(path, _type_name(recorded), _type_name(emulated))]
+    return []
+
+
+def _type_name(shape: Any) -> str:
+    if isinstance(shape, dict):
+        return "object" if "object" in shape else "array"
+    return str(shape)
+
+
+_JSON_TYPES = {
+    "structure": "object",
+    "list": "array",
+    "map": "object",
+    "string": "string",
+    "blob": "string",
+    "boolean": "boolean",
+    "integer": "number",
+    "long": "number",
+    "float": "number",
+    "double": "number",
+}
+
+
+def _model_differences(shape: Any, model: Any, path: str) -> list[str]:
+    """Keys and types of a body shape that botocore's output shape does not have."""
+    if shape is None or model is None:
+        return []
+    type_name = model.type_name
+    if type_name == "timestamp":
+        ok = shape in ("number", "string")
+        return [] if ok else [f"{path}: {_type_name(shape)} where the model has a timestamp"]
+    expected = _JSON_TYPES.get(type_name)
+    if expected is not None and _type_name(shape) != expected:
+        return [f"{path}: {_type_name(shape)} where the model has {type_name}"]
+    if type_name == "structure" and isinstance(shape, dict):
+        members = {m.serialization.get("name", n): m for n, m in model.members.items()}
+        found = []
+        for key, child in shape["object"].items():
+            if key not in members:
+                found.append(f"{path}.{key}: not in botocore's model")
+            else:
+                found.extend(_model_differences(child, members[key], f"{path}.{key}"))
+        return found
+    if type_name == "list" and isinstance(shape, dict):
+        return _model_differences(shape["array"], model.member, f"{path}[]")
+    return []
+
+
+def _snake(operation: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")

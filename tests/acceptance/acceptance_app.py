@@ -14,7 +14,6 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1] / "constructs")]
 
 import aws_cdk  # noqa: E402
-
 from osp_acceptance.stacks import build_app  # noqa: E402
 
 if __name__ == "__main__":

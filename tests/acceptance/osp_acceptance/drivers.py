@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from osp_acceptance.settings import REPOSITORY
 
-__all__ = ["AwsDriver", "DeployError", "Driver", "EmulatorDriver", "FAST_TIMELINE"]
+__all__ = ["FAST_TIMELINE", "AwsDriver", "DeployError", "Driver", "EmulatorDriver"]
 
 #: Phase durations of the emulated packages API in the acceptance run (seconds).
 FAST_TIMELINE = {

@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from cdk_opensearch_packages.local.opensearch.errors import UNMODELLED_ERRORS
 from osp_acceptance.drivers import FAST_TIMELINE, AwsDriver, Driver, EmulatorDriver, new_work_dir
 from osp_acceptance.recorder import Recorder
 from osp_acceptance.settings import ENGINE_VERSION, REPOSITORY, RunSettings
 from osp_acceptance.stacks import PREREQUISITES
+
+from cdk_opensearch_packages.local.opensearch.errors import UNMODELLED_ERRORS
 
 __all__ = ["Suite", "run_suite"]
 
@@ -167,9 +167,7 @@ class Suite:
         template = self.driver.template(stack)
         functions = self.driver.physical_ids(stack, "AWS::Lambda::Function")
         for logical_id, resource in template.get("Resources", {}).items():
-            variables = (
-                resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
-            )
+            variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
             if resource.get("Type") == "AWS::Lambda::Function" and _PROVIDER_ENV in variables:
                 self.rule_prefixes[stack] = str(variables[_PROVIDER_ENV])
                 self.functions[stack] = functions[logical_id]
@@ -260,7 +258,8 @@ class Suite:
             self.check_package("synonyms", package_id, outputs["PackageVersion"])
             associated = self.domain_packages().get(package_id, {})
             self.check(
-                outputs["ReferencePath"] == associated.get("ReferencePath")
+                outputs["ReferencePath"]
+                == associated.get("ReferencePath")
                 == f"analyzers/{package_id}",
                 f"ReferencePath output {outputs['ReferencePath']} is the service's",
             )
@@ -325,8 +324,9 @@ class Suite:
             self.probe("AssociatePackage", PackageID=probe_id, DomainName=domain)
             active = self.wait(
                 "probe ACTIVE on the domain",
-                lambda: self.domain_packages().get(probe_id, {}).get("DomainPackageStatus")
-                == "ACTIVE",
+                lambda: (
+                    self.domain_packages().get(probe_id, {}).get("DomainPackageStatus") == "ACTIVE"
+                ),
             )
             if active:
                 self.probe("AssociatePackage", PackageID=probe_id, DomainName=domain)

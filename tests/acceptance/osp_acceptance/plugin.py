@@ -53,9 +53,7 @@ def plugin_class_bytes(class_name: str = PLUGIN_CLASS) -> bytes:
     # aload_0; invokespecial #8; return
     code = bytes([0x2A, 0xB7, 0x00, 0x08, 0xB1])
     code_attribute = struct.pack(">HHI", 1, 1, len(code)) + code + struct.pack(">HH", 0, 0)
-    constructor = struct.pack(">HHHH", 0x0001, 5, 6, 1) + struct.pack(
-        ">HI", 9, len(code_attribute)
-    )
+    constructor = struct.pack(">HHHH", 0x0001, 5, 6, 1) + struct.pack(">HI", 9, len(code_attribute))
     return b"".join(
         [
             struct.pack(">IHH", 0xCAFEBABE, 0, _JAVA_11),

@@ -29,6 +29,7 @@ docs/SERVICE-BEHAVIOUR.md); :func:`unaccepted` leaves them out.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -38,17 +39,17 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
-from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
-from cdk_opensearch_packages.local.opensearch.timeline import ManualClock, Timeline
 from osp_acceptance.plugin import LICENSE_FILEPATH, plugin_zip_bytes
 from osp_acceptance.recorder import (
     GONE,
     REDACTED_ACCOUNT,
     Recorder,
-    filter_values,
     entities_in,
+    filter_values,
 )
+
+from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService
+from cdk_opensearch_packages.local.opensearch.timeline import ManualClock, Timeline
 
 __all__ = ["Difference", "load", "replay", "replay_file", "unaccepted"]
 
@@ -212,10 +213,8 @@ class _Replay:
         operation = exchange["operation"]
         params = self.map_ids(exchange["params"])
         method = getattr(self.client, _snake(operation))
-        try:
+        with contextlib.suppress(ClientError):
             method(**params)
-        except ClientError:
-            pass
         answer = self.recorder.exchanges[-1]
         if operation == "CreatePackage" and exchange["http_status"] == 200:
             recorded_id = exchange["response"]["PackageDetails"]["PackageID"]
@@ -290,7 +289,7 @@ class _Replay:
             got = _collapse(emulated.get(emulated_key, []))
             if got != statuses:
                 self.differences.append(Difference(key, "sequence", statuses, got))
-        for key in emulated:
+        for key, statuses in emulated.items():
             kind, _, rest = key.partition(":")
             package_id = rest.rpartition("|")[2]
             recorded_id = reverse.get(package_id)
@@ -298,7 +297,7 @@ class _Replay:
             recorded_key = f"{kind}:{domain + '|' if domain else ''}{recorded_id}"
             if recorded_id is not None and recorded_key not in self.sequences:
                 self.differences.append(
-                    Difference(recorded_key, "sequence", [], _collapse(emulated[key]))
+                    Difference(recorded_key, "sequence", [], _collapse(statuses))
                 )
 
     # -- implied changes and clock -----------------------------------------------------------
@@ -318,49 +317,32 @@ class _Replay:
             self.details[key] = {**details, **self.details.get(key, {})}
 
     def implied(self, where: str, entities: dict[str, tuple[str, str | None, str | None]]) -> None:
-        creates, updates, associates, dissociates, deletes = [], [], [], [], []
+        changes: dict[str, list[str]] = {}
         for key, (status, version, _) in entities.items():
-            previous = self.known.get(key)
-            moved = previous is not None and previous != GONE
-            if key.startswith("package:"):
-                package_id = key.partition(":")[2]
-                if package_id not in self.ids:
-                    if status != GONE and key in self.details:
-                        creates.append(key)
-                elif status in ("COPYING", "VALIDATING") and previous == "AVAILABLE":
-                    updates.append(key)
-                elif (
-                    status == "AVAILABLE"
-                    and previous == "AVAILABLE"
-                    and version != self.versions.get(key)
-                ):
-                    updates.append(key)
-                elif status in ("DELETING", GONE) and moved and previous != "DELETING":
-                    deletes.append(key)
-            else:
-                if status not in (GONE, "DISSOCIATING") and (previous in (None, GONE)):
-                    associates.append(key)
-                elif status == "ASSOCIATING" and previous == "ACTIVE":
-                    associates.append(key)
-                elif status == "ACTIVE" and previous == "ACTIVE" and (
-                    version != self.versions.get(key)
-                ):
-                    associates.append(key)
-                elif status in ("DISSOCIATING", GONE) and moved and previous != "DISSOCIATING":
-                    dissociates.append(key)
-        for key in creates:
-            self.implied_create(where, key)
-        for key in updates:
-            self.implied_call(where, "UpdatePackage", self.update_params(key))
-        for key in _prerequisites_first(associates, self.details):
-            self.implied_call(where, "AssociatePackage", self.associate_params(key))
-        for key in reversed(_prerequisites_first(dissociates, self.details)):
-            domain, _, package_id = key.partition(":")[2].rpartition("|")
-            self.implied_call(
-                where, "DissociatePackage", {"PackageID": self.ids.get(package_id, package_id),
-                                             "DomainName": domain}  # fmt: skip
+            package_id = key.partition(":")[2].rpartition("|")[2]
+            change = _implied_change(
+                key,
+                status,
+                self.known.get(key),
+                version != self.versions.get(key),
+                created=package_id in self.ids,
             )
-        for key in deletes:
+            if change == "CreatePackage" and key not in self.details:
+                change = None
+            if change is not None:
+                changes.setdefault(change, []).append(key)
+        for key in changes.get("CreatePackage", []):
+            self.implied_create(where, key)
+        for key in changes.get("UpdatePackage", []):
+            self.implied_call(where, "UpdatePackage", self.update_params(key))
+        for key in _prerequisites_first(changes.get("AssociatePackage", []), self.details):
+            self.implied_call(where, "AssociatePackage", self.associate_params(key))
+        dissociations = _prerequisites_first(changes.get("DissociatePackage", []), self.details)
+        for key in reversed(dissociations):
+            domain, _, package_id = key.partition(":")[2].rpartition("|")
+            params = {"PackageID": self.ids.get(package_id, package_id), "DomainName": domain}
+            self.implied_call(where, "DissociatePackage", params)
+        for key in changes.get("DeletePackage", []):
             self.implied_delete(where, key)
 
     def implied_call(self, where: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -406,9 +388,7 @@ class _Replay:
             license_path = (details.get("AvailablePackageConfiguration") or {}).get(
                 "LicenseFilepath", LICENSE_FILEPATH
             )
-            data = plugin_zip_bytes(
-                engine.split("_", 1)[1] + ".0", license_filepath=license_path
-            )
+            data = plugin_zip_bytes(engine.split("_", 1)[1] + ".0", license_filepath=license_path)
         elif package_type == "PACKAGE-CONFIG":
             data = b'{"replay": "stand-in"}\n'
         elif package_type == "PACKAGE-LICENSE":
@@ -435,9 +415,7 @@ class _Replay:
             "DomainName": domain,
         }
         if details.get("PrerequisitePackageIDList"):
-            params["PrerequisitePackageIDList"] = self.map_ids(
-                details["PrerequisitePackageIDList"]
-            )
+            params["PrerequisitePackageIDList"] = self.map_ids(details["PrerequisitePackageIDList"])
         if details.get("AssociationConfiguration"):
             params["AssociationConfiguration"] = details["AssociationConfiguration"]
         return params
@@ -502,9 +480,32 @@ class _Replay:
             for key, (status, accepted) in targets.items():
                 now = self.emulated_status(key)
                 if now not in accepted:
-                    self.differences.append(
-                        Difference(f"{where} {key}", "status", status, now)
-                    )
+                    self.differences.append(Difference(f"{where} {key}", "status", status, now))
+
+
+def _implied_change(
+    key: str, status: str, previous: str | None, new_version: bool, *, created: bool
+) -> str | None:
+    """The call the provider must have made for a read to show ``status`` after ``previous``
+    (``None``: nothing, or a change the replay already made)."""
+    present = previous not in (None, GONE)
+    if key.startswith("package:"):
+        if not created:
+            return "CreatePackage" if status != GONE else None
+        if previous == "AVAILABLE" and (
+            status in ("COPYING", "VALIDATING") or (status == "AVAILABLE" and new_version)
+        ):
+            return "UpdatePackage"
+        if status in ("DELETING", GONE) and present and previous != "DELETING":
+            return "DeletePackage"
+        return None
+    if status not in (GONE, "DISSOCIATING") and not present:
+        return "AssociatePackage"
+    if previous == "ACTIVE" and (status == "ASSOCIATING" or (status == "ACTIVE" and new_version)):
+        return "AssociatePackage"
+    if status in ("DISSOCIATING", GONE) and present and previous != "DISSOCIATING":
+        return "DissociatePackage"
+    return None
 
 
 def _collapse(statuses: Iterable[str]) -> list[str]:

@@ -27,6 +27,8 @@ from typing import Any
 import aws_cdk
 from aws_cdk import aws_opensearchservice
 from constructs import Construct
+from osp_acceptance.plugin import LICENSE_FILEPATH, plugin_zip_bytes
+from osp_acceptance.settings import ENGINE_VERSION, REPOSITORY, RunSettings
 
 from cdk_opensearch_packages import (
     DictionaryKind,
@@ -36,8 +38,6 @@ from cdk_opensearch_packages import (
     PackageType,
     RequirementLevel,
 )
-from osp_acceptance.plugin import LICENSE_FILEPATH, plugin_zip_bytes
-from osp_acceptance.settings import ENGINE_VERSION, REPOSITORY, RunSettings
 
 __all__ = ["PREREQUISITES", "associate_plugin", "build_app"]
 

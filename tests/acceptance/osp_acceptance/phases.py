@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,14 @@ class Suite:
             raise
         live = [p for p in found if p.get("PackageStatus") != "DELETED"]
         return live[0] if live else None
+
+    def deleted(self, package_id: str) -> bool:
+        """Whether the package is gone (unknown or DELETED)."""
+        return self.package(package_id) is None
+
+    def off_domain(self, package_id: str) -> bool:
+        """Whether the domain no longer lists the package."""
+        return package_id not in self.domain_packages()
 
     def domain_packages(self) -> dict[str, dict[str, Any]]:
         """ListPackagesForDomain, every page: ``package id -> DomainPackageDetails``."""
@@ -331,7 +340,12 @@ class Suite:
             if active:
                 self.probe("AssociatePackage", PackageID=probe_id, DomainName=domain)
             if self.probe("DeletePackage", PackageID=probe_id) is not None:
-                return  # deleted while associated: nothing more to probe on it
+                # Deleted while associated: nothing more to probe on it; leave the domain clean.
+                self.wait("probe deleted", lambda: self.package(probe_id) is None)
+                if probe_id in self.domain_packages():
+                    self.probe("DissociatePackage", PackageID=probe_id, DomainName=domain)
+                    self.wait("probe dissociated", lambda: probe_id not in self.domain_packages())
+                return
             self.probe(
                 "UpdatePackage",
                 PackageID=probe_id,
@@ -411,13 +425,19 @@ class Suite:
                 (self.settings.example_stack, ("synonyms",)),
             ):
                 self.destroy(stack)
-                associated = self.domain_packages()
                 for role in roles:
                     package_id = self.ids.get(role)
                     if package_id is None:
                         continue
-                    self.check(package_id not in associated, f"{role} dissociated")
-                    self.check(self.package(package_id) is None, f"{role} deleted")
+                    # The provider answers once the service has let go; waited anyway.
+                    self.check(
+                        self.wait(f"{role} dissociated", partial(self.off_domain, package_id)),
+                        f"{role} dissociated",
+                    )
+                    self.check(
+                        self.wait(f"{role} deleted", partial(self.deleted, package_id)),
+                        f"{role} deleted",
+                    )
             self.stop_poller()
             self.destroy(self.settings.domain_stack)
         self.check_nothing_left()

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from osp_acceptance.settings import REPOSITORY
 
 __all__ = ["FAST_TIMELINE", "AwsDriver", "DeployError", "Driver", "EmulatorDriver"]
@@ -234,7 +235,7 @@ class AwsDriver:
         cloudformation = self.client("cloudformation")
         try:
             found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-        except cloudformation.exceptions.ClientError as error:
+        except ClientError as error:
             if "does not exist" in str(error):
                 return False
             raise

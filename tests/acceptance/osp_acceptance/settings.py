@@ -41,7 +41,7 @@ def aws_skip_reason() -> str | None:
     if os.environ.get(name, "").strip().lower() != value:
         return (
             f"AWS target not selected: set {name}={value} and AWS credentials (a bootstrapped "
-            "account, see README 'Acceptance tests on a real account') to run it"
+            "account, see the README's 'Acceptance tests') to run it"
         )
     return None
 

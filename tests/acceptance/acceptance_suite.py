@@ -9,9 +9,11 @@ target is skipped with its reason shown (``-ra``), never passed silently.
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from osp_acceptance.phases import run_suite
+from osp_acceptance.replay import replay_file
 from osp_acceptance.settings import AWS_OPT_IN, RunSettings, aws_skip_reason
 
 
@@ -26,3 +28,12 @@ def test_acceptance(target: str) -> None:
     failures, recording = run_suite(RunSettings.from_environment(target))
 
     assert not failures, "\n".join([*failures, f"recording: {recording}"])
+    # The run's own recording, replayed at once: on the emulator it must match exactly; on
+    # AWS the differences are the findings (printed; `make test` judges committed ones).
+    differences = replay_file(recording)
+    if target == "aws":
+        lines = [f"{len(differences)} difference(s) between AWS and the emulator ({recording}):"]
+        lines += [f"  {difference}" for difference in differences]
+        print("\n".join(lines), file=sys.__stderr__)
+    else:
+        assert [str(d) for d in differences] == [], recording

@@ -30,4 +30,10 @@ def test_the_recording_replays_on_the_emulator(path: Path) -> None:
     else:
         left = unaccepted(recording, differences)
 
-    assert [str(d) for d in left] == [], f"{path.name}: {recording['label']}"
+    hint = (
+        "the emulator changed since this emulator recording was made: if the change is "
+        "intended, refresh it (tests/recordings/README.md)"
+        if recording["source"] == "emulator"
+        else "fix the emulator, or accept the difference with its explanation"
+    )
+    assert [str(d) for d in left] == [], f"{path.name}: {recording['label']}; {hint}"

@@ -295,3 +295,51 @@ def test_run_names_fit_the_services_rules(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OSP_ACCEPTANCE_RUN_ID", "Bad_Id")
     with pytest.raises(ValueError, match="OSP_ACCEPTANCE_RUN_ID"):
         RunSettings.from_environment("aws")
+
+
+@pytest.fixture
+def fake_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in process, as the AWS driver's account (no network, no real credentials)."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield
+
+
+def test_the_aws_driver_asks_for_a_bootstrapped_account(fake_account: None, tmp_path: Path) -> None:
+    from osp_acceptance.drivers import AwsDriver, DeployError
+
+    with pytest.raises(DeployError, match=r"npx cdk bootstrap aws://123456789012/us-east-1"):
+        AwsDriver(tmp_path)
+
+
+def test_the_aws_driver_reads_stacks_from_cloudformation(
+    fake_account: None, tmp_path: Path
+) -> None:
+    import boto3
+    from osp_acceptance.drivers import AwsDriver
+
+    boto3.client("ssm").put_parameter(
+        Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String"
+    )
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    boto3.client("cloudformation").create_stack(
+        StackName="Present", TemplateBody=json.dumps(template)
+    )
+    driver = AwsDriver(tmp_path)
+
+    assert driver.stack_exists("Present")
+    assert not driver.stack_exists("Absent")
+    (topic,) = driver.physical_ids("Present", "AWS::SNS::Topic").values()
+    assert topic.startswith("arn:aws:sns:us-east-1:123456789012:")
+    assert driver.physical_ids("Absent", "AWS::SNS::Topic") == {}

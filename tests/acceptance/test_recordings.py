@@ -37,3 +37,26 @@ def test_the_recording_replays_on_the_emulator(path: Path) -> None:
         else "fix the emulator, or accept the difference with its explanation"
     )
     assert [str(d) for d in left] == [], f"{path.name}: {recording['label']}; {hint}"
+
+
+def test_the_committed_emulator_recording_edited_to_differ_is_reported() -> None:
+    (path,) = [p for p in RECORDINGS if p.name == "emulator-acceptance.json"]
+    recording = load(path)
+    conflict = next(e for e in recording["exchanges"] if e["error_code"] == "ConflictException")
+    conflict["error_code"] = "ValidationException"
+    synonyms = next(
+        key
+        for key, value in recording["sequences"].items()
+        if key.startswith("package:") and value["name"].endswith("-synonyms")
+    )
+    statuses = recording["sequences"][synonyms]["statuses"]
+    recording["sequences"][synonyms]["statuses"] = [
+        s for s in statuses if s["status"] != "VALIDATING"
+    ]
+
+    found = {(d.where, d.kind) for d in replay(recording)}
+
+    assert found == {
+        (f"#{conflict['i']} {conflict['phase']} {conflict['operation']}", "error code"),
+        (synonyms, "sequence"),
+    }

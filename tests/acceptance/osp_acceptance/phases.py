@@ -26,6 +26,7 @@ import contextlib
 import datetime
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -568,6 +569,8 @@ def run_suite(settings: RunSettings) -> tuple[list[str], Path]:
             suite.stop_poller()
             recorder.save(path)
             _say(f"recording written to {path}")
+    if not suite.failures:
+        shutil.rmtree(work, ignore_errors=True)  # kept after a failure: the CDK CLI's log
     return suite.failures, path
 
 

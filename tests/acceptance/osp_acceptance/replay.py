@@ -154,9 +154,11 @@ class _Replay:
         self.placeholders: dict[str, str] = {}
         self.known: dict[str, str] = {}
         self.versions: dict[str, str | None] = {}
-        self.cursor: dict[str, int] = {}
+        self.observed: dict[str, list[str]] = {}
+        self.observations: list[
+            tuple[dict[str, tuple[str, str | None, str | None]], dict[str, int]]
+        ] = []
         self.details: dict[str, dict[str, Any]] = {}
-        self.names: dict[str, str] = {}
         for exchange in recording.get("exchanges", []):
             self._remember_details(exchange["response"])
         self.differences: list[Difference] = []
@@ -169,43 +171,40 @@ class _Replay:
     # -- driving -----------------------------------------------------------------------------
 
     def run(self) -> list[Difference]:
-        for exchange in self.recording.get("exchanges", []):
-            self.exchange(exchange)
+        self.observe_all()
+        for index, exchange in enumerate(self.recording.get("exchanges", [])):
+            self.exchange(index, exchange)
         self.compare_sequences()
         return self.differences
 
-    def exchange(self, exchange: dict[str, Any]) -> None:
+    def observe_all(self) -> None:
+        """What each recorded answer shows (gone ones included), and each status's place in the
+        entity's sequence as the exchanges show it (independent of ``sequences``)."""
+        known: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for exchange in self.recording.get("exchanges", []):
+            entities = _entities(exchange, known, names)
+            positions: dict[str, int] = {}
+            for key, (status, _, _) in entities.items():
+                if key not in known and status == GONE:
+                    continue
+                observed = self.observed.setdefault(key, [])
+                if not observed or observed[-1] != status:
+                    observed.append(status)
+                positions[key] = len(observed) - 1
+                known[key] = status
+            self.observations.append((entities, positions))
+
+    def exchange(self, index: int, exchange: dict[str, Any]) -> None:
         operation = exchange["operation"]
         where = f"#{exchange['i']} {exchange.get('phase') or '-'} {operation}"
-        entities = entities_in(
-            operation, exchange["params"], exchange["response"], exchange["error_code"]
-        )
-        if operation == "ListPackagesForDomain" and not exchange["response"].get("NextToken"):
-            domain = exchange["params"].get("DomainName")
-            for key, status in self.known.items():
-                if key.startswith(f"association:{domain}|") and status != GONE:
-                    entities.setdefault(key, (GONE, None, None))
-        if operation == "DescribePackages" and not exchange["response"].get("NextToken"):
-            names = filter_values(exchange["params"], "PackageName")
-            for key, status in self.known.items():
-                if (
-                    key.startswith("package:")
-                    and self.names.get(key) in names
-                    and key not in entities
-                    and status != GONE
-                ):
-                    entities[key] = (GONE, None, None)
-        for key, (_, _, name) in entities.items():
-            if name:
-                self.names.setdefault(key, name)
+        entities, positions = self.observations[index]
         if operation in _READS:
             self.implied(where, entities)
-            self.sync(where, entities)
+            self.sync(where, entities, positions)
         self.call(where, exchange)
         for key, (status, version, _) in entities.items():
             if key in self.known or status != GONE:
-                if self.known.get(key) != status or self.versions.get(key) != version:
-                    self.cursor[key] = self.cursor.get(key, -1) + 1
                 self.known[key] = status
                 self.versions[key] = version
 
@@ -404,7 +403,7 @@ class _Replay:
         package_id = str(details["PackageID"])
         return {
             "PackageID": self.ids.get(package_id, package_id),
-            "PackageSource": self.stand_in(details, self.cursor.get(key, 0) + 2),
+            "PackageSource": self.stand_in(details, len(self.sources.objects) + 1),
         }
 
     def associate_params(self, key: str) -> dict[str, Any]:
@@ -460,18 +459,20 @@ class _Replay:
             self.clock.advance(_STEP)
         return bool(condition())
 
-    def sync(self, where: str, entities: dict[str, tuple[str, str | None, str | None]]) -> None:
+    def sync(
+        self,
+        where: str,
+        entities: dict[str, tuple[str, str | None, str | None]],
+        positions: dict[str, int],
+    ) -> None:
+        """Advance the clock until the emulator shows what the recorded answer showed (or the
+        status the recorded answers show next: the emulator may be a step ahead)."""
         targets = {}
         for key, (status, _, _) in entities.items():
-            if key.partition(":")[2].rpartition("|")[2] not in self.ids:
+            if key not in positions or key.partition(":")[2].rpartition("|")[2] not in self.ids:
                 continue
-            sequence = self.sequences.get(key, [status])
-            position = self.cursor.get(key, -1)
-            if self.known.get(key) != status:
-                position += 1
-            accepted = set(sequence[max(position, 0) : max(position, 0) + 2]) or {status}
-            accepted.add(status)
-            targets[key] = (status, accepted)
+            position = positions[key]
+            targets[key] = (status, set(self.observed[key][position : position + 2]))
 
         def reached() -> bool:
             return all(self.emulated_status(k) in accepted for k, (_, accepted) in targets.items())
@@ -481,6 +482,31 @@ class _Replay:
                 now = self.emulated_status(key)
                 if now not in accepted:
                     self.differences.append(Difference(f"{where} {key}", "status", status, now))
+
+
+def _entities(
+    exchange: dict[str, Any], known: dict[str, str], names: dict[str, str]
+) -> dict[str, tuple[str, str | None, str | None]]:
+    """What one recorded answer shows: its packages and associations, and those a complete
+    listing leaves out (``known``: the last status of each so far; ``names``: package names)."""
+    operation = exchange["operation"]
+    response = exchange["response"]
+    entities = entities_in(operation, exchange["params"], response, exchange["error_code"])
+    complete = not response.get("NextToken")
+    if operation == "ListPackagesForDomain" and complete:
+        domain = exchange["params"].get("DomainName")
+        for key, status in known.items():
+            if key.startswith(f"association:{domain}|") and status != GONE:
+                entities.setdefault(key, (GONE, None, None))
+    if operation == "DescribePackages" and complete:
+        wanted = filter_values(exchange["params"], "PackageName")
+        for key, status in known.items():
+            if key.startswith("package:") and names.get(key) in wanted and status != GONE:
+                entities.setdefault(key, (GONE, None, None))
+    for key, (_, _, name) in entities.items():
+        if name:
+            names.setdefault(key, name)
+    return entities
 
 
 def _implied_change(

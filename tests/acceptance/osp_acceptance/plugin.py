@@ -5,8 +5,8 @@ provided plugin could not be loaded``, custom-plugins.html), so a zip with a dum
 end in VALIDATION_FAILED on AWS. This module writes a real Java class file, byte by byte:
 ``public class <name> extends org.opensearch.plugins.Plugin`` with a public no-argument
 constructor that calls ``super()``; nothing else. Java 11 class format (OpenSearch 2.x runs on
-Java 21 and loads it). ``tests/acceptance/test_machinery.py`` checks the bytes with ``javap`` and
-loads the class with ``java`` against a stub ``Plugin`` when a JDK is present.
+Java 21 and loads it). ``tests/acceptance/test_machinery.py`` loads the class in a JVM with full
+verification, against a stub ``Plugin`` compiled by ``javac``, when a JDK is present.
 
 Whether AWS's validation (which also runs an Amazon Inspector scan) accepts this plugin is
 UNVERIFIED until the first run against an account; ``OSP_ACCEPTANCE_PLUGIN_ZIP`` makes the

@@ -12,7 +12,7 @@ export CDK_CLI_TELEMETRY_DISABLED := 1
 STAMP := $(VENV)/.setup-done
 CDK := npx --no-install cdk
 
-.PHONY: setup test lint typecheck unit e2e synth-check synth deploy destroy demo bench docs dist clean provider-template acceptance acceptance-clean replay
+.PHONY: setup test lint typecheck unit e2e synth-check synth deploy destroy demo bench docs dist clean provider-template oracle acceptance acceptance-clean replay
 
 setup: $(STAMP)
 
@@ -99,6 +99,18 @@ docs: setup
 dist: setup
 	rm -rf dist/*.whl dist/*.tar.gz
 	$(BIN)/python -m build --outdir dist
+
+## make oracle: run the real Lucene parsers on the dictionary corpus (tests/oracle) and rewrite
+## the verdicts the differential test compares with (and the standard tokenizer's table). Needs a
+## JDK and Debian's Lucene 8 jars: apt-get install -y liblucene8-java default-jdk-headless
+LUCENE_JAR_DIR ?= $(shell dpkg -L liblucene8-java 2>/dev/null | grep -m1 '/lucene-core-[0-9.]*\.jar$$' | xargs -r dirname)
+LUCENE_CP = $(subst $(eval) ,:,$(foreach jar,core analyzers-common analyzers-kuromoji analyzers-nori,$(wildcard $(LUCENE_JAR_DIR)/lucene-$(jar)-8*.jar)))
+oracle: setup
+	test -n "$(LUCENE_CP)" || { echo "Lucene 8 jars not found: apt-get install -y liblucene8-java default-jdk-headless"; exit 1; }
+	mkdir -p build/oracle
+	javac -cp "$(LUCENE_CP)" -d build/oracle tests/oracle/LuceneOracle.java
+	$(BIN)/python tests/oracle/run_oracle.py --table --classpath "$(LUCENE_CP):build/oracle"
+	$(BIN)/ruff format constructs/cdk_opensearch_packages/checks/standard_tokens.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out dist build .pytest_cache .mypy_cache .ruff_cache

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         PackageConfiguration,
         PackageType,
         RequirementLevel,
+        SynonymTokenizer,
     )
     from cdk_opensearch_packages.provider import OpenSearchPackageProvider
     from cdk_opensearch_packages.provider_stack import OpenSearchPackageProviderStack
@@ -46,6 +47,7 @@ _MODULE_OF = {
     "PackageConfiguration": ".package",
     "PackageType": ".package",
     "RequirementLevel": ".package",
+    "SynonymTokenizer": ".package",
     "OpenSearchPackageProvider": ".provider",
     "OpenSearchPackageProviderStack": ".provider_stack",
     "PackageSource": ".source",
@@ -79,4 +81,5 @@ __all__ = [
     "PackageSourceConfig",
     "PackageType",
     "RequirementLevel",
+    "SynonymTokenizer",
 ]

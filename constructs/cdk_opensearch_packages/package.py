@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aws_cdk
 import constructs
+import jsii
 from aws_cdk import aws_iam, aws_kms, aws_opensearchservice
 from constructs import Construct
 
@@ -28,6 +30,7 @@ __all__ = [
     "PackageConfiguration",
     "PackageType",
     "RequirementLevel",
+    "SynonymTokenizer",
 ]
 
 RESOURCE_TYPE = "Custom::OpenSearchPackage"
@@ -61,14 +64,44 @@ class RequirementLevel(enum.Enum):
 
 
 class DictionaryKind(enum.Enum):
-    """What a TXT-DICTIONARY file holds; selects the synth-time checks of its content."""
+    """What a TXT-DICTIONARY file holds; selects the synth-time checks of its content.
 
-    #: Solr-format synonym rules (``synonyms_path`` of a synonym or synonym_graph filter).
+    Every kind gets the encoding checks (UTF-8, no byte-order mark, no NUL, not empty); the
+    others check the format as the analyzer that reads the file does (see the README's *Fail
+    before deploy*).
+    """
+
+    #: Solr-format synonym rules (``synonyms_path`` of a synonym or synonym_graph filter),
+    #: checked as Lucene's SolrSynonymParser reads them; see :class:`SynonymTokenizer`.
     SYNONYMS = "SYNONYMS"
-    #: One stopword per line (``stopwords_path`` of a stop filter).
+    #: One stopword per line (``stopwords_path`` of a stop filter), read as OpenSearch does.
     STOPWORDS = "STOPWORDS"
-    #: A user dictionary of a CJK analyzer (``user_dictionary`` of kuromoji, nori, ...).
+    #: The ``user_dictionary`` of the kuromoji (Japanese) tokenizer: CSV lines
+    #: ``surface,segmentation,readings,part-of-speech``, checked as OpenSearch and Lucene read them.
+    KUROMOJI_USER_DICTIONARY = "KUROMOJI_USER_DICTIONARY"
+    #: The ``user_dictionary`` of the nori (Korean) tokenizer: a surface form per line, optionally
+    #: followed by its segments, checked as OpenSearch and Lucene read them.
+    NORI_USER_DICTIONARY = "NORI_USER_DICTIONARY"
+    #: A user dictionary of another analyzer (e.g. a Sudachi or smartcn text dictionary): only the
+    #: encoding is checked; prefer KUROMOJI_USER_DICTIONARY or NORI_USER_DICTIONARY for those.
     USER_DICTIONARY = "USER_DICTIONARY"
+
+
+class SynonymTokenizer(enum.Enum):
+    """The tokenizer of the analyzers that use a synonym file (``synonym_tokenizer``).
+
+    The synonym filter analyzes each term of the file with the tokenizer of the analyzer it
+    belongs to, and fails on a term that analyzes to nothing. A term without letters, digits,
+    ideographs or emoji (``-``, ``&``, ``...``) fails with the standard tokenizer but not with the
+    whitespace tokenizer, so the tokenizer decides whether such a term is an error.
+    """
+
+    #: The ``standard`` tokenizer (OpenSearch's default, and most language analyzers'): a term
+    #: it makes no token of is an error.
+    STANDARD = "STANDARD"
+    #: The ``whitespace`` tokenizer: such a term is a warning (the file would fail in an
+    #: analyzer with the standard tokenizer).
+    WHITESPACE = "WHITESPACE"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,11 +236,91 @@ class OpenSearchPackageBase(Construct):
         )
 
 
+@jsii.implements(constructs.IValidation)
+class _Problems:
+    """The property problems of one construct, reported by CDK's validation phase (before
+    anything is written), so that one ``cdk synth`` lists every problem of the app."""
+
+    def __init__(self, scope: Construct) -> None:
+        self._path = scope.node.path
+        self.messages: list[str] = []
+        scope.node.add_validation(self)
+
+    @contextlib.contextmanager
+    def check(self) -> Iterator[None]:
+        """Record the ``ValueError`` a check raises instead of stopping the app."""
+        try:
+            yield
+        except ValueError as error:
+            for line in str(error).splitlines():
+                prefix = f"{self._path}: "
+                self.messages.append(line[len(prefix) :] if line.startswith(prefix) else line)
+
+    def validate(self) -> list[str]:
+        """:return: the problems found (CDK prefixes each with the construct path)."""
+        return list(self.messages)
+
+
 class _ImportedPackage(OpenSearchPackageBase):
-    def __init__(self, scope: Construct, id: str, package_id: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        package_id: str,
+        *,
+        package_name: str | None = None,
+        package_version: str | None = None,
+        engine_version: str | None = None,
+    ) -> None:
         super().__init__(scope, id)
-        props.validate_package_id(self.node.path, package_id)
+        path = self.node.path
+        problems = _Problems(self)
+        with problems.check():
+            props.validate_package_id(path, package_id)
+        with problems.check():
+            _validate_imported_name(path, package_name)
+        with problems.check():
+            _validate_imported_version(path, package_version)
+        if engine_version is not None:
+            with problems.check():
+                props.validate_engine_version(path, "ZIP-PLUGIN", engine_version)
         self._package_id = package_id
+        self._package_name = package_name
+        self._package_version = package_version
+        self._engine_version = engine_version
+
+
+#: What ``AvailablePackageVersion`` looks like (``v1``, ``v2``...).
+PACKAGE_VERSION_PATTERN = re.compile(r"^v[1-9][0-9]*$")
+
+
+def _validate_imported_name(path: str, name: str | None) -> None:
+    if name is None or construct_props.is_unresolved(name) or LOOKUP_NAME_PATTERN.fullmatch(name):
+        return
+    raise props.fail(
+        path,
+        "package_name",
+        name,
+        "no package can have this name: names are 3 to 256 characters, a lowercase letter, then "
+        "lowercase letters, digits and hyphens",
+        "Pass the exact PackageName that DescribePackages shows, or omit package_name",
+    )
+
+
+def _validate_imported_version(path: str, version: str | None) -> None:
+    if (
+        version is None
+        or construct_props.is_unresolved(version)
+        or PACKAGE_VERSION_PATTERN.fullmatch(version)
+    ):
+        return
+    raise props.fail(
+        path,
+        "package_version",
+        version,
+        "it must be a version as AvailablePackageVersion shows it (v1, v2, ...)",
+        "Pass the package's available version, e.g. 'v3', or omit package_version",
+    )
 
 
 class _LookedUpPackage(OpenSearchPackageBase):
@@ -225,9 +338,12 @@ class _LookedUpPackage(OpenSearchPackageBase):
     ) -> None:
         super().__init__(scope, id)
         path = self.node.path
-        _validate_lookup_name(path, package_name)
-        _validate_lookup_owner(path, package_owner)
-        service_timeout = construct_props.service_timeout(path, timeout)
+        problems = _Problems(self)
+        with problems.check():
+            _validate_lookup_name(path, package_name)
+        with problems.check():
+            _validate_lookup_owner(path, package_owner)
+        service_timeout = _service_timeout(problems, path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         properties: dict[str, Any] = {"PackageName": package_name}
@@ -252,6 +368,15 @@ class _LookedUpPackage(OpenSearchPackageBase):
         self._package_id = resource.get_att_string("PackageID")
         self._package_name = package_name
         self._package_version = resource.get_att_string("PackageVersion")
+
+
+def _service_timeout(
+    problems: _Problems, path: str, timeout: aws_cdk.Duration | None
+) -> aws_cdk.Duration:
+    """The ServiceTimeout; an invalid one is recorded and the default used meanwhile."""
+    with problems.check():
+        return construct_props.service_timeout(path, timeout)
+    return construct_props.service_timeout(path, None)
 
 
 def _validate_lookup_name(path: str, name: str) -> None:
@@ -309,6 +434,47 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param package_id: the package id (``F123456789``, ``G123456789`` or ``pkg-...``).
         """
         return _ImportedPackage(scope, id, package_id)
+
+    @staticmethod
+    def from_package_attributes(
+        scope: Construct,
+        id: str,
+        *,
+        package_id: str,
+        package_name: str | None = None,
+        package_version: str | None = None,
+        engine_version: str | None = None,
+    ) -> IOpenSearchPackage:
+        """Import an existing package whose attributes you know (made by another stack or
+        tool), without any deploy-time lookup.
+
+        ``package_version`` matters for associations: it is what they roll out, so changing it
+        (e.g. from ``v3`` to ``v4`` after the package was updated elsewhere) updates the
+        associations of this stack. The stack never changes or deletes the package.
+
+        Example::
+
+            shared = OpenSearchPackage.from_package_attributes(self, "Shared",
+                package_id="F123456789", package_name="shared-synonyms", package_version="v3",
+            )
+            shared.associate(domain)
+
+        :param package_id: the package id (``F123456789``, ``G123456789`` or ``pkg-...``).
+        :param package_name: the package name. Default: - unknown (``package_name`` is ``None``).
+        :param package_version: the available version, ``v1``, ``v2``...
+            Default: - unknown; associations then roll out whatever version is available.
+        :param engine_version: the engine version of a ZIP-PLUGIN package, e.g.
+            ``OpenSearch_2.19`` (checked against the domains it is associated with).
+            Default: - unknown.
+        """
+        return _ImportedPackage(
+            scope,
+            id,
+            package_id,
+            package_name=package_name,
+            package_version=package_version,
+            engine_version=engine_version,
+        )
 
     @staticmethod
     def from_package_name(
@@ -375,6 +541,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         vending_enabled: bool | None = None,
         encryption_key: aws_kms.IKey | None = None,
         dictionary_kind: DictionaryKind | None = None,
+        synonym_tokenizer: SynonymTokenizer | None = None,
         domains: Sequence[aws_opensearchservice.IDomain | str] = (),
         timeout: aws_cdk.Duration | None = None,
         removal_policy: aws_cdk.RemovalPolicy | None = None,
@@ -399,6 +566,9 @@ class OpenSearchPackage(OpenSearchPackageBase):
             encryption.
         :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time.
             Default: - only generic dictionary checks.
+        :param synonym_tokenizer: the tokenizer of the analyzers using a synonym file
+            (``dictionary_kind=DictionaryKind.SYNONYMS`` only): decides whether a term it makes
+            no token of (``-``, ``&``) is an error. Default: - SynonymTokenizer.STANDARD.
         :param domains: domains (or domain names) to associate the package with, as
             :meth:`associate` does. Default: - none.
         :param timeout: how long CloudFormation waits for a create/update/delete (the custom
@@ -425,42 +595,66 @@ class OpenSearchPackage(OpenSearchPackageBase):
             if isinstance(engine_version, aws_opensearchservice.EngineVersion)
             else engine_version
         )
-        props.validate_package_name(path, package_name)
-        props.validate_description(path, description)
-        props.validate_engine_version(path, type_value, engine)
-        props.validate_type_specific(
-            path, "configuration", configuration, type_value, props.ZIP_PLUGIN
-        )
+        # Every problem below is reported by CDK's validation phase, all of them in one synth.
+        problems = _Problems(self)
+        with problems.check():
+            props.validate_package_name(path, package_name)
+        with problems.check():
+            props.validate_description(path, description)
+        with problems.check():
+            props.validate_engine_version(path, type_value, engine)
+        with problems.check():
+            props.validate_type_specific(
+                path, "configuration", configuration, type_value, props.ZIP_PLUGIN
+            )
         if configuration is not None:
-            props.validate_license_filepath(path, configuration.license_filepath)
-        props.validate_type_specific(
-            path,
-            "encryption_key",
-            None if encryption_key is None else encryption_key.node.path,
-            type_value,
-            props.ZIP_PLUGIN,
-        )
-        props.validate_type_specific(
-            path,
-            "dictionary_kind",
-            None if dictionary_kind is None else dictionary_kind.name,
-            type_value,
-            props.TXT_DICTIONARY,
-        )
-        construct_props.validate_removal_policy(path, removal_policy)
-        service_timeout = construct_props.service_timeout(path, timeout)
+            with problems.check():
+                props.validate_license_filepath(path, configuration.license_filepath)
+        with problems.check():
+            props.validate_type_specific(
+                path,
+                "encryption_key",
+                None if encryption_key is None else encryption_key.node.path,
+                type_value,
+                props.ZIP_PLUGIN,
+            )
+        with problems.check():
+            props.validate_type_specific(
+                path,
+                "dictionary_kind",
+                None if dictionary_kind is None else dictionary_kind.name,
+                type_value,
+                props.TXT_DICTIONARY,
+            )
+        if synonym_tokenizer is not None and dictionary_kind is not DictionaryKind.SYNONYMS:
+            with problems.check():
+                raise props.fail(
+                    path,
+                    "synonym_tokenizer",
+                    synonym_tokenizer.name,
+                    "it applies to synonym files only",
+                    "Set dictionary_kind=DictionaryKind.SYNONYMS, or omit synonym_tokenizer",
+                )
+        with problems.check():
+            construct_props.validate_removal_policy(path, removal_policy)
+        service_timeout = _service_timeout(problems, path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         bound = source.bind(self, grantee=provider.role)
-        props.validate_bucket_location(path, bound.bucket_name, bound.object_key)
+        with problems.check():
+            props.validate_bucket_location(path, bound.bucket_name, bound.object_key)
         if bound.local_path is not None:
-            self._check_file(
-                bound.local_path,
-                package_type=type_value,
-                engine_version=engine,
-                dictionary_kind=None if dictionary_kind is None else dictionary_kind.value,
-                license_filepath=None if configuration is None else configuration.license_filepath,
-            )
+            with problems.check():
+                self._check_file(
+                    bound.local_path,
+                    package_type=type_value,
+                    engine_version=engine,
+                    dictionary_kind=None if dictionary_kind is None else dictionary_kind.value,
+                    license_filepath=(
+                        None if configuration is None else configuration.license_filepath
+                    ),
+                    synonym_tokenizer=(synonym_tokenizer or SynonymTokenizer.STANDARD).value,
+                )
 
         properties: dict[str, Any] = {
             "PackageType": type_value,
@@ -518,6 +712,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         engine_version: str | None,
         dictionary_kind: str | None,
         license_filepath: str | None,
+        synonym_tokenizer: str,
     ) -> None:
         findings = check_package_file(
             local_path,
@@ -525,6 +720,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
             engine_version=engine_version,
             dictionary_kind=dictionary_kind,
             license_filepath=license_filepath,
+            synonym_tokenizer=synonym_tokenizer,
         )
         errors = [finding.message for finding in findings if finding.severity == "error"]
         if errors:

@@ -45,7 +45,7 @@ from crhelper import FAILED, SUCCESS, CfnResource, log_helper
 from .cfn_response import response_body, send_response
 from .job import Job, start_job
 from .names import placeholder_physical_id, polling_rule_name
-from .opensearch_api import error_code, failure_reason
+from .opensearch_api import error_code, failure_reason, response_reason
 from .outcome import Outcome, Pending, ResourceFailure
 from .request_time import request_sent_at
 from .waiting import HANDOVER_MARGIN_SECONDS, Clock, SystemClock
@@ -316,12 +316,12 @@ class OspResource(CfnResource):
             self.PhysicalResourceId = result if isinstance(result, str) else ""
         except Exception as error:
             self.Status = FAILED
-            self.Reason = failure_reason(error)
+            self.Reason = response_reason(error)
             self._pending = None
             logger.error(
                 "%s failed: %s",
                 self.RequestType,
-                self.Reason,
+                failure_reason(error),
                 exc_info=not isinstance(error, ResourceFailure),
             )
 

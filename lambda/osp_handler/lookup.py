@@ -176,8 +176,9 @@ def _not_found(props: LookupProps) -> ResourceFailure:
     return ResourceFailure(
         f"no package named {props.describe()} in this account and Region (packages shared with "
         "you appear once their owner has added this account to the package's scope with "
-        "UpdatePackageScope; check the name, the account and the Region, or import the package "
-        "by id with OpenSearchPackage.from_package_id)"
+        "UpdatePackageScope)",
+        remedy="check the name, the account and the Region, or import the package by id with "
+        "OpenSearchPackage.from_package_id",
     )
 
 
@@ -189,8 +190,9 @@ def _ambiguous(props: LookupProps, found: list[PackageDetailsTypeDef]) -> Resour
     )
     return ResourceFailure(
         f"{len(found)} packages named {props.describe()} are visible in this account and "
-        f"Region: {listed}; pass package_owner (PackageOwner) to choose one, or import the "
-        "package by id with OpenSearchPackage.from_package_id"
+        f"Region: {listed}",
+        remedy="pass package_owner (PackageOwner) to choose one, or import the package by id "
+        "with OpenSearchPackage.from_package_id",
     )
 
 

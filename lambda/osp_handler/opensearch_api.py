@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from .cfn_response import MAX_REASON_CHARS
 from .outcome import ResourceFailure
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = [
     "is_transient",
     "package_gone",
     "pages",
+    "response_reason",
 ]
 
 #: Error codes that mean "try again later" (throttling and server-side trouble).
@@ -102,6 +104,21 @@ def failure_reason(error: BaseException) -> str:
         return f"{error_message(error)} ({error_code(error)} from {error.operation_name})"
     text = str(error)
     return f"{text} ({type(error).__name__})" if text else type(error).__name__
+
+
+_CUT = "..."
+
+
+def response_reason(error: BaseException, limit: int = MAX_REASON_CHARS) -> str:
+    """Return the FAILED reason to send: :func:`failure_reason` when it fits in ``limit``
+    characters; else, for a failure that knows its remedy, the remedy first and the problem cut
+    after it, so that what to do is never the part cut off (the full text is in the log)."""
+    full = failure_reason(error)
+    if len(full) <= limit or not isinstance(error, ResourceFailure) or not error.remedy:
+        return full
+    remedy = error.remedy[0].upper() + error.remedy[1:]
+    text = f"{remedy}. Why: {error.problem}"
+    return text if len(text) <= limit else text[: limit - len(_CUT)] + _CUT
 
 
 def package_gone(error: BaseException) -> bool:

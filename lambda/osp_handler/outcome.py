@@ -34,4 +34,15 @@ Outcome: TypeAlias = Done | Pending
 
 
 class ResourceFailure(Exception):
-    """The resource failed; the message (service message first) becomes the FAILED reason."""
+    """The resource failed; the message (service message first) becomes the FAILED reason.
+
+    :param message: what went wrong.
+    :param remedy: what the user should do, when known. The full text reads
+        ``"<message>: <remedy>"``; when that is longer than CloudFormation shows, the reason
+        sent starts with the remedy (:func:`.opensearch_api.response_reason`).
+    """
+
+    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+        super().__init__(f"{message}: {remedy}" if remedy else message)
+        self.problem = message
+        self.remedy = remedy

@@ -183,7 +183,8 @@ class PackageLifecycle:
                 f"{'; '.join(replacing)} replaces package {package_id}, but PackageName "
                 f"{new.explicit_name!r} did not change and package names are unique per "
                 "account and Region (the new package is created before the old one is "
-                "deleted): change package_name, or omit it to get a generated one"
+                "deleted)",
+                remedy="change package_name, or omit it to get a generated one",
             )
         if replacing:
             logger.info("replacing package %s: %s", package_id, "; ".join(replacing))
@@ -264,8 +265,8 @@ class PackageLifecycle:
         if existing is None:
             raise ResourceFailure(
                 f"PackageName {name!r} is already used in this account and Region, but no "
-                "package of that name is visible: choose another package_name, or omit it to "
-                "get a generated one"
+                "package of that name is visible",
+                remedy="choose another package_name, or omit it to get a generated one",
             )
         package_id = existing.get("PackageID", "")
         same_request = (
@@ -282,7 +283,8 @@ class PackageLifecycle:
             return package_id
         raise ResourceFailure(
             f"PackageName {name!r} is already used by package {package_id} in this account and "
-            "Region: choose another package_name, or omit it to get a generated one"
+            "Region",
+            remedy="choose another package_name, or omit it to get a generated one",
         )
 
     @staticmethod
@@ -341,7 +343,8 @@ class PackageLifecycle:
         if details is None:
             raise ResourceFailure(
                 f"package {package_id} does not exist any more (was it deleted outside this "
-                "stack?): remove the resource from the stack and add it again to create a new one"
+                "stack?)",
+                remedy="remove the resource from the stack and add it again to create a new one",
             )
         return details
 

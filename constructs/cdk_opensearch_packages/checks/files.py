@@ -8,7 +8,9 @@ anything is deployed and report what the service or the engine would reject or m
 - TXT-DICTIONARY: UTF-8 without byte-order mark, not empty, a warning above
   :data:`DICTIONARY_HEAP_WARNING_BYTES` (dictionaries live in JVM heap); synonym files
   (``dictionary_kind="SYNONYMS"``) rule by rule as Lucene's Solr synonym parser reads them, stop
-  word lists (``"STOPWORDS"``) line by line as OpenSearch loads them;
+  word lists (``"STOPWORDS"``) line by line as OpenSearch loads them, and the user dictionaries
+  of kuromoji (``"KUROMOJI_USER_DICTIONARY"``) and nori (``"NORI_USER_DICTIONARY"``) as
+  OpenSearch and Lucene's ``UserDictionary`` read them;
 - ZIP-PLUGIN: a readable zip with ``plugin-descriptor.properties`` at its root, whose required
   properties are present and whose engine version matches the package's, a jar holding the
   plugin class, and the license file named by ``LicenseFilepath``;
@@ -46,6 +48,7 @@ def check_package_file(
     engine_version: str | None,
     dictionary_kind: str | None,
     license_filepath: str | None,
+    synonym_tokenizer: str | None = None,
 ) -> list[FileFinding]:
     """Check a local package file before it is uploaded.
 
@@ -57,17 +60,24 @@ def check_package_file(
         package file gets (exists, regular, readable, not empty).
     :param engine_version: ``"OpenSearch_X.Y"`` or ``"Elasticsearch_X.Y"``: a plugin's
         descriptor must be built for it; ``None`` skips that comparison.
-    :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"USER_DICTIONARY"`` or ``None``
+    :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"KUROMOJI_USER_DICTIONARY"``,
+        ``"NORI_USER_DICTIONARY"``, ``"USER_DICTIONARY"`` (encoding only) or ``None``
         (TXT-DICTIONARY only): which format rules apply beyond UTF-8 text.
     :param license_filepath: ``PackageConfiguration.LicenseFilepath`` (ZIP-PLUGIN only): a path
         inside the zip that must be a file.
+    :param synonym_tokenizer: ``"STANDARD"`` or ``"WHITESPACE"`` (``"SYNONYMS"`` only): the
+        tokenizer of the analyzers using the file, which decides whether a term it makes no
+        token of (``-``, ``&``) fails the filter. ``None`` (unknown): an error only where every
+        tokenizer fails, a warning where the standard tokenizer alone does.
     :returns: errors (the file would be rejected or misread) and warnings, in file order.
     """
     data, findings = read_regular_file(path)
     if data is None:
         return findings
     if package_type == "TXT-DICTIONARY":
-        return check_text_dictionary(path, data, dictionary_kind)
+        return check_text_dictionary(
+            path, data, dictionary_kind, synonym_tokenizer=synonym_tokenizer
+        )
     if not data:
         return [
             make_finding(

@@ -1,44 +1,59 @@
 """Checks of synonym dictionaries in the Solr format read by ``synonym`` / ``synonym_graph``.
 
-The rules follow Lucene's ``SolrSynonymParser`` (what OpenSearch's filters run with the default
-``format``), line by line as ``BufferedReader.readLine`` splits them:
+The rules are those of Lucene's ``SolrSynonymParser`` (what OpenSearch's filters run with the
+default ``format``), which reads the file line by line as ``BufferedReader.readLine`` splits it:
 
 - a line that is empty, or whose FIRST character is ``#``, is skipped; nothing else is (an
-  indented ``#`` is a rule, a line of blanks is a rule with an empty term);
-- the line is split at every unescaped ``=>``; one ``=>`` is an explicit mapping, none is a list
-  of equivalent terms, more than one is rejected ("more than one explicit mapping specified on
-  the same line");
-- each side is split at unescaped ``,``; a backslash escapes the next character (``\\,``,
-  ``\\=>``, ``\\\\``); empty pieces (``a,,b``, a trailing ``,``) are dropped silently;
-- each term is unescaped, trimmed (``String.trim``) and run through the analyzer; a term that
-  analyzes to nothing fails the filter with "term: ... was completely eliminated by analyzer"
-  (unless the filter sets ``lenient: true``, which drops the rule instead).
+  indented ``#`` line is a rule, a line of blanks is a rule with an empty term);
+- the line is split at every unescaped ``=>``, dropping empty pieces: two pieces make an
+  explicit mapping, more than two fail the filter ("more than one explicit mapping specified on
+  the same line"), one (``a =>``, ``=> b``, ``=>``) makes the whole line, arrow included, a list
+  of equivalent terms; ``a =>=> b`` is read as ``a => b``;
+- each side (or the whole line) is split at unescaped ``,``, dropping empty pieces (``a,,b``);
+  a backslash escapes the next character (``\\,``, ``\\=>``, ``\\\\``);
+- each term is unescaped, trimmed (``String.trim``: characters up to U+0020) and analyzed with
+  the filter's tokenizer; a term that analyzes to no token fails the filter with "term: ... was
+  completely eliminated by analyzer" (unless the filter sets ``lenient: true``, which drops the
+  rule instead). A blank that ``String.trim`` keeps (U+3000, U+00A0 ...) stays in the term.
 
-Lucene's own splitting hides some mistakes: ``=> b`` and ``a =>`` contain no separator once the
-empty side is dropped, so they are read as a one-term list that maps nothing. Those are reported
-as errors too: the rule the user wrote is not the rule the engine runs.
+Which terms analyze to nothing depends on the tokenizer. A term of Java whitespace only (or
+empty) fails with every tokenizer: always an error. A term without letters, digits, ideographs
+or emoji (``-``, ``&``, ``...``, U+00A0) fails with the standard tokenizer but not with the
+whitespace tokenizer: an error when the tokenizer is stated as ``STANDARD``, else a warning.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from bisect import bisect_right
 
 from cdk_opensearch_packages.checks.findings import FindingCollector
+from cdk_opensearch_packages.checks.java_strings import has_text
 from cdk_opensearch_packages.checks.lines import java_trim
+from cdk_opensearch_packages.checks.standard_tokens import (
+    KEYCAP_BASES,
+    REGIONAL_INDICATOR_PAIRS,
+    TOKEN_RANGES,
+)
 
-__all__ = ["check_synonym_rules", "split_unescaped"]
+__all__ = [
+    "SYNONYM_TOKENIZERS",
+    "check_synonym_rules",
+    "lucene_split",
+    "split_unescaped",
+    "standard_tokenizer_keeps",
+]
+
+#: The tokenizers a synonym file can be checked for (``synonym_tokenizer``).
+SYNONYM_TOKENIZERS = ("STANDARD", "WHITESPACE")
 
 _MAPPING = "=>"
-
-# Unicode categories the standard tokenizer never turns into a token on their own:
-# punctuation, separators, and math/currency/modifier symbols (emoji, category So, are kept).
-_DROPPED_CATEGORIES = ("P", "Z", "Sm", "Sc", "Sk", "C")
-_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_RANGE_STARTS = [start for start, _ in TOKEN_RANGES]
+_REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
+_LENIENT = "unless the filter sets lenient: true, which drops the rule instead"
 
 
 def split_unescaped(text: str, separator: str) -> list[str]:
-    """Split at each ``separator`` not preceded by an escaping backslash, keeping empty pieces.
+    """Split at each ``separator`` not escaped by a backslash, KEEPING empty pieces.
 
     Backslash escapes stay in the pieces (as in Lucene's ``split``); unlike Lucene, empty pieces
     are kept so the checks can tell ``a,,b`` from ``a, ,b``.
@@ -65,6 +80,11 @@ def split_unescaped(text: str, separator: str) -> list[str]:
     return pieces
 
 
+def lucene_split(text: str, separator: str) -> list[str]:
+    """``SolrSynonymParser.split``: :func:`split_unescaped` without the empty pieces."""
+    return [piece for piece in split_unescaped(text, separator) if piece]
+
+
 def _unescape(raw: str) -> str:
     """Lucene's ``unescape``: a backslash takes the next character literally (a last one stays)."""
     if "\\" not in raw:
@@ -81,58 +101,77 @@ def _unescape(raw: str) -> str:
     return "".join(out)
 
 
-def _has_no_token(term: str) -> bool:
-    if _LETTER_OR_DIGIT.search(term):
-        return False
-    return all(unicodedata.category(char).startswith(_DROPPED_CATEGORIES) for char in term)
+def standard_tokenizer_keeps(term: str) -> bool:
+    """Whether Lucene's standard tokenizer makes at least one token of ``term``."""
+    for position, char in enumerate(term):
+        code = ord(char)
+        index = bisect_right(_RANGE_STARTS, code) - 1
+        if index >= 0 and code <= TOKEN_RANGES[index][1]:
+            return True
+        if char in KEYCAP_BASES and term.startswith(("\u20e3", "\ufe0f\u20e3"), position + 1):
+            return True
+        if (
+            REGIONAL_INDICATOR_PAIRS
+            and code in _REGIONAL_INDICATORS
+            and position + 1 < len(term)
+            and ord(term[position + 1]) in _REGIONAL_INDICATORS
+        ):
+            return True
+    return False
 
 
-def check_synonym_rules(collector: FindingCollector, lines: list[str]) -> None:
+def check_synonym_rules(
+    collector: FindingCollector, lines: list[str], tokenizer: str | None = None
+) -> None:
     """Check every line of a Solr-format synonym file; findings go to ``collector``.
 
     :param collector: collects the findings (its path names the file).
     :param lines: the decoded lines, as ``BufferedReader.readLine`` returns them.
+    :param tokenizer: the tokenizer of the analyzers using the file, ``"STANDARD"`` or
+        ``"WHITESPACE"``; ``None`` when not stated: then only what fails with every tokenizer is
+        an error, and what fails with the standard tokenizer only is a warning.
     """
     rules = 0
     for number, line in enumerate(lines, start=1):
         if line == "" or line.startswith("#"):
             continue
         rules += 1
-        if java_trim(line) == "":
+        trimmed = java_trim(line)
+        if trimmed == "":
             collector.add(
                 "blank",
                 "error",
-                "the line holds only whitespace; the synonym parser skips only truly empty lines, "
-                "so it reads this as a rule with an empty term and OpenSearch rejects the file "
-                "('was completely eliminated by analyzer')",
-                "delete the spaces or tabs on that line",
+                "the line holds only blanks (spaces, tabs or other characters up to U+0020); the "
+                "synonym parser skips only truly empty lines, so it reads this as a rule with an "
+                "empty term and OpenSearch rejects the file ('was completely eliminated by "
+                "analyzer')",
+                "delete the blanks on that line",
                 line=number,
-                summary="whitespace-only lines",
+                summary="blank lines",
             )
             continue
-        if java_trim(line).startswith("#"):
+        if trimmed.startswith("#"):
             collector.add(
                 "indented-comment",
                 "warning",
-                "the line starts with whitespace before '#', so it is not a comment: the synonym "
+                "the line starts with blanks before '#', so it is not a comment: the synonym "
                 "parser reads it as a rule",
                 "put the '#' in the first column",
                 line=number,
                 summary="indented comments",
             )
-            continue
-        _check_rule(collector, number, line)
+        _check_rule(collector, number, line, tokenizer)
 
     if rules == 0:
         collector.add(
             "no-rules",
             "warning",
-            "the synonym file holds only comments and blank lines: it defines no synonym",
+            "the synonym file holds only comments and empty lines: it defines no synonym",
             "add rules such as `tv, television` or `i-pod => ipod`, or drop the package",
         )
 
 
-def _check_rule(collector: FindingCollector, number: int, line: str) -> None:
+def _check_rule(collector: FindingCollector, number: int, line: str, tokenizer: str | None) -> None:
     trailing_backslashes = len(line) - len(line.rstrip("\\"))
     if trailing_backslashes % 2 == 1:
         collector.add(
@@ -144,70 +183,89 @@ def _check_rule(collector: FindingCollector, number: int, line: str) -> None:
             line=number,
             summary="lines ending with a backslash",
         )
-    sides = split_unescaped(line, _MAPPING)
+    arrows = len(split_unescaped(line, _MAPPING)) - 1
+    sides = lucene_split(line, _MAPPING)
     if len(sides) > 2:
         collector.add(
             "mappings",
             "error",
-            f"the rule has {len(sides) - 1} '=>'; a rule holds at most one explicit mapping "
-            "(Lucene: 'more than one explicit mapping specified on the same line')",
+            f"the line holds {len(sides) - 1} explicit mappings ('=>' with terms between them); "
+            "a rule holds at most one, and OpenSearch rejects the file ('more than one explicit "
+            "mapping specified on the same line')",
             "write one mapping per line (`a => b`, then `b => c`), or escape a literal arrow as "
             "`\\=>`",
             line=number,
-            summary="lines with more than one '=>'",
+            summary="lines with more than one mapping",
         )
         return
     if len(sides) == 2:
-        left = _check_terms(collector, number, sides[0], "left side")
-        right = _check_terms(collector, number, sides[1], "right side")
-        if not left and not right:
+        if arrows > 1:
+            collector.add(
+                "arrows",
+                "warning",
+                f"the line holds {arrows} '=>' with nothing between them; the synonym parser "
+                "reads them as one '=>'",
+                "write a single '=>'",
+                line=number,
+                summary="repeated arrows",
+            )
+        left = _check_terms(collector, number, sides[0], "left side", tokenizer)
+        right = _check_terms(collector, number, sides[1], "right side", tokenizer)
+        if not left or not right:
             collector.add(
                 "empty-side",
-                "error",
-                "the rule is a dangling '=>' with no term on either side",
+                "warning",
+                f"the {'left' if not left else 'right'} side of '=>' holds only commas: the "
+                "engine accepts the rule but it maps nothing",
                 "write the mapping in full (`input, other input => output`) or delete the line",
                 line=number,
                 summary="rules with an empty side",
             )
-        elif not left or not right:
-            before = not left
-            collector.add(
-                "empty-side",
-                "error",
-                f"no term {'before' if before else 'after'} '=>': an explicit mapping needs terms "
-                "on both sides (the engine would not read this as the mapping written)",
-                f"add the {'input terms before' if before else 'output terms after'} '=>', or "
-                "drop the '=>' to list equivalent terms (`a, b, c`)",
-                line=number,
-                summary="rules with an empty side",
-            )
         return
-    terms = _check_terms(collector, number, line, "rule")
-    if terms <= 1:
+    if arrows:
+        collector.add(
+            "empty-side",
+            "warning",
+            f"no term on {'one side' if sides else 'either side'} of '=>': the synonym parser "
+            "drops an empty side, so this is not a mapping; it reads the whole line, '=>' "
+            "included, as a list of equivalent terms",
+            "add the terms missing before or after '=>' (`input => output`), or drop the '=>' to "
+            "list equivalent terms (`a, b, c`)",
+            line=number,
+            summary="arrows with an empty side",
+        )
+    terms = _check_terms(collector, number, line, "rule", tokenizer)
+    if terms == 1 and not arrows:
         collector.add(
             "single-term",
             "warning",
-            f"the rule lists {'a single term' if terms else 'no term'} and no '=>', so it maps "
-            "nothing",
+            "the rule lists a single term and no '=>', so it maps nothing",
             "list its synonyms (`a, b`) or map it (`a => b`); escape a literal comma as `\\,`",
+            line=number,
+            summary="rules that map nothing",
+        )
+    elif terms == 0:
+        collector.add(
+            "single-term",
+            "warning",
+            "the rule holds only commas, so it maps nothing",
+            "write the terms between the commas, or delete the line",
             line=number,
             summary="rules that map nothing",
         )
 
 
-def _check_terms(collector: FindingCollector, number: int, side: str, where: str) -> int:
-    """Check the comma-separated terms of one side; return how many terms the engine reads.
-
-    A side without any term (only blanks and commas) returns 0 without findings: the caller
-    says what that means for the rule.
-    """
+def _check_terms(
+    collector: FindingCollector, number: int, side: str, where: str, tokenizer: str | None
+) -> int:
+    """Check the comma-separated terms of one side; return how many terms the engine reads."""
     pieces = split_unescaped(side, ",")
-    if all(java_trim(piece) == "" for piece in pieces):
-        return 0
     skipped: list[str] = []
     read = 0
     for index, raw in enumerate(pieces):
         if raw == "":
+            if len(pieces) == 1:
+                continue
             if index == 0:
                 skipped.append("a leading ','")
             elif index == len(pieces) - 1:
@@ -216,30 +274,8 @@ def _check_terms(collector: FindingCollector, number: int, side: str, where: str
                 skipped.append("',,'")
             continue
         read += 1
-        term = java_trim(_unescape(raw))
-        if term == "":
-            collector.add(
-                "empty-term",
-                "error",
-                f"the {where} has an empty term (only whitespace between separators, e.g. "
-                "`a, , b`, or blanks after a trailing ','); OpenSearch rejects the file ('was "
-                "completely eliminated by analyzer')",
-                "remove the extra ',' or write the missing term, and delete trailing blanks",
-                line=number,
-                summary="empty terms",
-            )
-        elif _has_no_token(term):
-            collector.add(
-                "no-token",
-                "warning",
-                f"the term {term!r} has no letter, digit or emoji: with the standard tokenizer it "
-                "analyzes to nothing and OpenSearch rejects the file ('was completely eliminated "
-                "by analyzer'), unless the filter sets lenient: true (which drops the rule)",
-                "remove the term, or use it only with a tokenizer that keeps it (e.g. whitespace)",
-                line=number,
-                summary="terms without letters or digits",
-            )
-    if skipped:
+        _check_term(collector, number, java_trim(_unescape(raw)), where, tokenizer)
+    if skipped and read:
         collector.add(
             "missing-term",
             "warning",
@@ -250,3 +286,59 @@ def _check_terms(collector: FindingCollector, number: int, side: str, where: str
             summary="extra commas",
         )
     return read
+
+
+def _check_term(
+    collector: FindingCollector, number: int, term: str, where: str, tokenizer: str | None
+) -> None:
+    if term == "":
+        collector.add(
+            "empty-term",
+            "error",
+            f"the {where} has an empty term (only blanks between separators, e.g. `a, , b`, or "
+            f"after a trailing ','); OpenSearch rejects the file ('was completely eliminated by "
+            f"analyzer'), {_LENIENT}",
+            "remove the extra ',' or write the missing term, and delete trailing blanks",
+            line=number,
+            summary="empty terms",
+        )
+        return
+    if not has_text(term):
+        names = ", ".join(sorted({f"U+{ord(char):04X}" for char in term}))
+        collector.add(
+            "blank-term",
+            "error",
+            f"the term {term!r} holds only blanks ({names}) that the parser does not trim; every "
+            f"tokenizer drops them, so OpenSearch rejects the file ('was completely eliminated "
+            f"by analyzer'), {_LENIENT}",
+            "remove the term (and its ',')",
+            line=number,
+            summary="terms of blanks",
+        )
+        return
+    if standard_tokenizer_keeps(term):
+        return
+    if tokenizer == "STANDARD":
+        collector.add(
+            "no-token",
+            "error",
+            f"the term {term!r} has no letter, digit, ideograph or emoji, so the standard "
+            f"tokenizer makes no token of it and OpenSearch rejects the file ('was completely "
+            f"eliminated by analyzer'), {_LENIENT}",
+            "remove the term, or use a tokenizer that keeps it (whitespace) and say so with "
+            "synonym_tokenizer=SynonymTokenizer.WHITESPACE",
+            line=number,
+            summary="terms the standard tokenizer drops",
+        )
+        return
+    collector.add(
+        "no-token",
+        "warning",
+        f"the term {term!r} has no letter, digit, ideograph or emoji: with the standard tokenizer "
+        f"(the default of OpenSearch analyzers) OpenSearch rejects the file ('was completely "
+        f"eliminated by analyzer'), {_LENIENT}; a whitespace tokenizer keeps it",
+        "remove the term, or use it only in analyzers whose tokenizer keeps it (whitespace), and "
+        "state the tokenizer with synonym_tokenizer",
+        line=number,
+        summary="terms the standard tokenizer drops",
+    )

@@ -3,7 +3,8 @@
 OpenSearch opens dictionaries (``synonyms_path``, ``stopwords_path``, ``user_dictionary`` ...)
 with ``Files.newBufferedReader(path, UTF_8)``: a malformed byte fails the analyzer with
 "Unsupported character encoding detected ... files must be UTF-8 encoded", and a byte-order mark
-is not skipped but read as a character (U+FEFF) glued to the first word or rule.
+is not skipped but read as a character (U+FEFF) glued to the first word or rule. The format
+checks then read the text as the engine does, that character included.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from cdk_opensearch_packages.checks.findings import FileFinding, FindingCollecto
 from cdk_opensearch_packages.checks.lines import java_lines
 from cdk_opensearch_packages.checks.stop_words import check_stop_words
 from cdk_opensearch_packages.checks.synonyms import check_synonym_rules
+from cdk_opensearch_packages.checks.user_dictionaries import (
+    check_kuromoji_user_dictionary,
+    check_nori_user_dictionary,
+)
 
 __all__ = ["DICTIONARY_HEAP_WARNING_BYTES", "check_text_dictionary"]
 
@@ -34,13 +39,19 @@ _BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -> list[FileFinding]:
+def check_text_dictionary(
+    path: str, data: bytes, dictionary_kind: str | None, *, synonym_tokenizer: str | None = None
+) -> list[FileFinding]:
     """Check a TXT-DICTIONARY file's bytes, then its rules when ``dictionary_kind`` says how.
 
     :param path: the file as the user gave it.
     :param data: the file's content.
-    :param dictionary_kind: ``"SYNONYMS"`` and ``"STOPWORDS"`` get their format checked;
-        ``"USER_DICTIONARY"`` and ``None`` only the encoding, emptiness and size.
+    :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"KUROMOJI_USER_DICTIONARY"`` and
+        ``"NORI_USER_DICTIONARY"`` get their format checked; ``"USER_DICTIONARY"`` and ``None``
+        (or another kind) only the encoding, emptiness and size.
+    :param synonym_tokenizer: ``"STANDARD"`` or ``"WHITESPACE"``: the tokenizer of the analyzers
+        using a synonym file; ``None`` when unknown (see
+        :func:`~cdk_opensearch_packages.checks.synonyms.check_synonym_rules`).
     """
     collector = FindingCollector(path)
     if len(data) > DICTIONARY_HEAP_WARNING_BYTES:
@@ -55,7 +66,6 @@ def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -
             "at most about 32 GiB)",
         )
 
-    body = data
     for mark, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(mark):
             if encoding == "UTF-8":
@@ -69,7 +79,7 @@ def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -
                     "FILE`, or your editor's 'UTF-8' rather than 'UTF-8 with BOM')",
                     line=1,
                 )
-                body = data[len(mark) :]
+                # Decoded with the mark: the format checks see the U+FEFF the engine reads.
             else:
                 collector.add(
                     "bom",
@@ -83,15 +93,15 @@ def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -
                 return collector.findings()
             break
 
-    text = _decode_utf8(body, collector)
+    text = _decode_utf8(data, collector)
     if text is None:
         return collector.findings()
 
-    if not text.strip():
+    if not text:
         collector.add(
             "empty",
             "error",
-            "the dictionary is empty" if not text else "the dictionary holds only whitespace",
+            "the dictionary is empty, and the service rejects an empty package file",
             "put the words or rules in the file, or drop the package",
         )
         return collector.findings()
@@ -110,14 +120,25 @@ def check_text_dictionary(path: str, data: bytes, dictionary_kind: str | None) -
             )
 
     if dictionary_kind == "SYNONYMS":
-        check_synonym_rules(collector, lines)
+        check_synonym_rules(collector, lines, synonym_tokenizer)
     elif dictionary_kind == "STOPWORDS":
         check_stop_words(collector, lines)
+    elif dictionary_kind == "KUROMOJI_USER_DICTIONARY":
+        check_kuromoji_user_dictionary(collector, lines)
+    elif dictionary_kind == "NORI_USER_DICTIONARY":
+        check_nori_user_dictionary(collector, lines)
+    elif not text.strip():
+        collector.add(
+            "blank",
+            "warning",
+            "the dictionary holds only blank lines: it defines nothing",
+            "put the words or rules in the file, or drop the package",
+        )
     return collector.findings()
 
 
 def _decode_utf8(body: bytes, collector: FindingCollector) -> str | None:
-    """Decode ``body`` (the file without a UTF-8 BOM) or report each malformed sequence."""
+    """Decode ``body`` or report each malformed sequence."""
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

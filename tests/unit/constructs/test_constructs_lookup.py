@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk
 import pytest
 from aws_cdk import assertions
+from synth_problems import synth_fails
 
 from cdk_opensearch_packages import (
     IOpenSearchPackage,
@@ -210,9 +211,7 @@ def expect(prop: str, value: str, *fragments: str) -> str:
     "name", ["ab", "a" * 257, "Synonyms", "1synonyms", "syn_onyms", "syn*", "syn?nyms", ""]
 )
 def test_fails_a_name_no_package_can_have(stack: aws_cdk.Stack, name: str) -> None:
-    with pytest.raises(
-        ValueError, match=expect("package_name", name, "no package can have this name", "Pass")
-    ):
+    with synth_fails(stack, expect("package_name", name, "no package can have this name", "Pass")):
         OpenSearchPackage.from_package_name(stack, "Shared", name)
 
 
@@ -225,14 +224,37 @@ def test_accepts_every_name_the_service_model_allows(stack: aws_cdk.Stack) -> No
 
 @pytest.mark.parametrize("owner", ["1111*", "11112222?333", "", "a b", "x" * 1025])
 def test_fails_an_owner_that_is_not_one_owner(stack: aws_cdk.Stack, owner: str) -> None:
-    with pytest.raises(
-        ValueError, match=expect("package_owner", owner[:40], "one owner", "account id")
-    ):
+    with synth_fails(stack, expect("package_owner", owner[:40], "one owner", "account id")):
         OpenSearchPackage.from_package_name(stack, "Shared", "shared", package_owner=owner)
 
 
 def test_fails_a_timeout_over_an_hour(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("timeout", "1 hour 1 minute", "1 to 3600")):
+    with synth_fails(stack, expect("timeout", "1 hour 1 minute", "1 to 3600")):
         OpenSearchPackage.from_package_name(
             stack, "Shared", "shared", timeout=aws_cdk.Duration.minutes(61)
         )
+
+
+def test_imported_attributes_are_carried_to_the_associations() -> None:
+    stack = aws_cdk.Stack(aws_cdk.App(), "Attributes")
+    shared = OpenSearchPackage.from_package_attributes(
+        stack,
+        "Shared",
+        package_id="F123456789",
+        package_name="shared-synonyms",
+        package_version="v3",
+    )
+    shared.associate("search-domain")
+
+    template = assertions.Template.from_stack(stack)
+
+    assert (shared.package_id, shared.package_name, shared.package_version) == (
+        "F123456789",
+        "shared-synonyms",
+        "v3",
+    )
+    template.resource_count_is("Custom::OpenSearchPackageLookup", 0)
+    template.has_resource_properties(
+        "Custom::OpenSearchPackageAssociation",
+        {"PackageID": "F123456789", "DomainName": "search-domain", "OspPackageVersion": "v3"},
+    )

@@ -86,6 +86,17 @@ def test_public_api_exports() -> None:
     for name in ("OpenSearchPackage", "PackageSource", "PackageType", "IOpenSearchPackage"):
         assert name in cdk_opensearch_packages.__all__
         assert hasattr(cdk_opensearch_packages, name)
+    assert "SynonymTokenizer" in cdk_opensearch_packages.__all__
+    assert [
+        kind.value for kind in cdk_opensearch_packages.DictionaryKind if kind.name != "BINARY"
+    ] == [
+        "SYNONYMS",
+        "STOPWORDS",
+        "KUROMOJI_USER_DICTIONARY",
+        "NORI_USER_DICTIONARY",
+        "USER_DICTIONARY",
+    ]
+    assert [t.value for t in cdk_opensearch_packages.SynonymTokenizer] == ["STANDARD", "WHITESPACE"]
     assert [t.value for t in PackageType] == [
         "TXT-DICTIONARY",
         "ZIP-PLUGIN",

@@ -10,6 +10,7 @@ import aws_cdk
 import pytest
 from aws_cdk import aws_kms, aws_opensearchservice, aws_s3
 from construct_stacks import BUCKET_NAME
+from synth_problems import synth_fails, validation_problems
 
 from cdk_opensearch_packages import (
     DictionaryKind,
@@ -18,6 +19,7 @@ from cdk_opensearch_packages import (
     PackageSource,
     PackageType,
     RequirementLevel,
+    SynonymTokenizer,
 )
 from cdk_opensearch_packages import package as package_module
 from cdk_opensearch_packages.checks import props as validation
@@ -59,7 +61,7 @@ def expect(prop: str, value: str, *fragments: str) -> str:
     ["ab", "a" * 29, "Synonyms", "1synonyms", "syn_onyms", "syn onyms", "-synonyms", "synonyms\n"],
 )
 def test_fails_invalid_package_name(stack: aws_cdk.Stack, name: str) -> None:
-    with pytest.raises(ValueError, match=expect("package_name", name, "[a-z][a-z0-9-]+", "Use")):
+    with synth_fails(stack, expect("package_name", name, "[a-z][a-z0-9-]+", "Use")):
         config(stack, package_name=name)
 
 
@@ -89,17 +91,17 @@ def test_package_type_accepts_the_api_string(stack: aws_cdk.Stack) -> None:
 
 
 def test_fails_unknown_package_type(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("package_type", "TXT", "ZIP-PLUGIN", "Use")):
+    with synth_fails(stack, expect("package_type", "TXT", "ZIP-PLUGIN", "Use")):
         config(stack, package_type="TXT")
 
 
 def test_fails_description_too_long(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("description", "xxx", "1025", "maximum is 1024")):
+    with synth_fails(stack, expect("description", "xxx", "1025", "maximum is 1024")):
         config(stack, description="x" * 1025)
 
 
 def test_fails_plugin_without_engine_version(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("engine_version", "None", "required", "ZIP")):
+    with synth_fails(stack, expect("engine_version", "None", "required", "ZIP")):
         plugin(stack, engine_version=None)
 
 
@@ -107,7 +109,7 @@ def test_fails_plugin_without_engine_version(stack: aws_cdk.Stack) -> None:
     "engine", ["OpenSearch 2.19", "opensearch_2.19", "OpenSearch_2", "2.19", "OpenSearch_2.19\n"]
 )
 def test_fails_plugin_engine_version_pattern(stack: aws_cdk.Stack, engine: str) -> None:
-    with pytest.raises(ValueError, match=expect("engine_version", engine, "OpenSearch_X.Y")):
+    with synth_fails(stack, expect("engine_version", engine, "OpenSearch_X.Y")):
         plugin(stack, engine_version=engine)
 
 
@@ -122,11 +124,9 @@ def test_fails_license_filepath_outside_the_model(
         configuration_requirement=RequirementLevel.NONE,
         license_filepath=license_filepath,
     )
-    with pytest.raises(
-        ValueError,
-        match=expect(
-            "configuration.license_filepath", license_filepath[:30], "relative path", "e.g."
-        ),
+    with synth_fails(
+        stack,
+        expect("configuration.license_filepath", license_filepath[:30], "relative path", "e.g."),
     ):
         plugin(stack, configuration=configuration)
 
@@ -148,9 +148,7 @@ def test_engine_version_accepts_the_cdk_enum(stack: aws_cdk.Stack) -> None:
 
 
 def test_fails_engine_version_for_a_dictionary(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(
-        ValueError, match=expect("engine_version", "OpenSearch_2.19", "only", "ZIP-PLUGIN")
-    ):
+    with synth_fails(stack, expect("engine_version", "OpenSearch_2.19", "only", "ZIP-PLUGIN")):
         config(stack, package_type=PackageType.TXT_DICTIONARY, engine_version="OpenSearch_2.19")
 
 
@@ -159,23 +157,23 @@ def test_fails_configuration_for_a_dictionary(stack: aws_cdk.Stack) -> None:
         license_requirement=RequirementLevel.NONE,
         configuration_requirement=RequirementLevel.OPTIONAL,
     )
-    with pytest.raises(ValueError, match=expect("configuration", "", "only", "ZIP-PLUGIN")):
+    with synth_fails(stack, expect("configuration", "", "only", "ZIP-PLUGIN")):
         config(stack, configuration=configuration)
 
 
 def test_fails_encryption_key_for_a_license(stack: aws_cdk.Stack) -> None:
     key = aws_kms.Key(stack, "Key")
-    with pytest.raises(ValueError, match=expect("encryption_key", "Fresh/Key", "ZIP-PLUGIN")):
+    with synth_fails(stack, expect("encryption_key", "Fresh/Key", "ZIP-PLUGIN")):
         config(stack, package_type=PackageType.PACKAGE_LICENSE, encryption_key=key)
 
 
 def test_fails_dictionary_kind_for_a_plugin(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("dictionary_kind", "SYNONYMS", "TXT-DICTIONARY")):
+    with synth_fails(stack, expect("dictionary_kind", "SYNONYMS", "TXT-DICTIONARY")):
         plugin(stack, dictionary_kind=DictionaryKind.SYNONYMS)
 
 
 def test_fails_snapshot_removal_policy(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("removal_policy", "SNAPSHOT", "RETAIN")):
+    with synth_fails(stack, expect("removal_policy", "SNAPSHOT", "RETAIN")):
         config(stack, removal_policy=aws_cdk.RemovalPolicy.SNAPSHOT)
 
 
@@ -189,13 +187,13 @@ def test_fails_snapshot_removal_policy(stack: aws_cdk.Stack) -> None:
     ],
 )
 def test_fails_timeout_out_of_range(stack: aws_cdk.Stack, timeout: aws_cdk.Duration) -> None:
-    with pytest.raises(ValueError, match=expect("timeout", "", "1 to 3600", "ServiceTimeout")):
+    with synth_fails(stack, expect("timeout", "", "1 to 3600", "ServiceTimeout")):
         config(stack, timeout=timeout)
 
 
 def test_fails_association_timeout_out_of_range(stack: aws_cdk.Stack) -> None:
     package = config(stack)
-    with pytest.raises(ValueError, match=r"^Fresh/Package/Associationmy-domain: timeout: "):
+    with synth_fails(stack, r"^Fresh/Package/Associationmy-domain: timeout: "):
         package.associate("my-domain", timeout=aws_cdk.Duration.hours(2))
 
 
@@ -211,23 +209,23 @@ def test_fails_bucket_name_length(name: str) -> None:
 @pytest.mark.parametrize("key", ["", "k" * 1025])
 def test_fails_object_key_length(stack: aws_cdk.Stack, key: str) -> None:
     source = PackageSource.from_bucket(bucket(stack), key)
-    with pytest.raises(ValueError, match=expect("source key", key[:20], "1 to 1024")):
+    with synth_fails(stack, expect("source key", key[:20], "1 to 1024")):
         config(stack, source=source)
 
 
 def test_fails_asset_that_is_a_directory(stack: aws_cdk.Stack, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"^Fresh/Package: source: .* is a directory"):
+    with synth_fails(stack, r"^Fresh/Package: source: .* is a directory"):
         config(stack, source=PackageSource.from_asset(str(tmp_path)))
 
 
 def test_fails_asset_that_does_not_exist(stack: aws_cdk.Stack, tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.txt")
-    with pytest.raises(ValueError, match=r"^Fresh/Package: source: .*missing.txt' does not exist"):
+    with synth_fails(stack, r"^Fresh/Package: source: .*missing.txt' does not exist"):
         config(stack, source=PackageSource.from_asset(missing))
 
 
 def test_fails_imported_package_id_pattern(stack: aws_cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=expect("package_id", "pkg-XYZ", "pkg-")):
+    with synth_fails(stack, expect("package_id", "pkg-XYZ", "pkg-")):
         OpenSearchPackage.from_package_id(stack, "Imported", "pkg-XYZ")
     for valid in ("F123", "G7", "pkg-0a1b"):
         OpenSearchPackage.from_package_id(stack, valid, valid)
@@ -238,9 +236,9 @@ def test_fails_plugin_on_a_domain_of_another_engine_version(stack: aws_cdk.Stack
         stack, "Domain", version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19
     )
     package = plugin(stack, engine_version="OpenSearch_2.17")
-    with pytest.raises(
-        ValueError,
-        match=expect("domain", "Fresh/Domain", "OpenSearch_2.17", "OpenSearch_2.19", "Create"),
+    with synth_fails(
+        stack,
+        expect("domain", "Fresh/Domain", "OpenSearch_2.17", "OpenSearch_2.19", "Create"),
     ):
         package.associate(domain)
 
@@ -255,21 +253,21 @@ def test_plugin_on_a_domain_of_the_same_engine_version(stack: aws_cdk.Stack) -> 
 
 @pytest.mark.parametrize("name", ["My-Domain", "ab", "arn:aws:es:eu-west-1:1:domain/x"])
 def test_fails_invalid_domain_name(stack: aws_cdk.Stack, name: str) -> None:
-    with pytest.raises(ValueError, match=expect("domain", name[:10], "3 to 28", "Pass")):
+    with synth_fails(stack, expect("domain", name[:10], "3 to 28", "Pass")):
         config(stack).associate(name, id="Association")
 
 
 def test_fails_associating_twice_with_one_domain(stack: aws_cdk.Stack) -> None:
     package = config(stack)
     package.associate("my-domain")
-    with pytest.raises(ValueError, match=expect("domain", "my-domain", "already associated")):
+    with synth_fails(stack, expect("domain", "my-domain", "already associated")):
         package.associate("my-domain")
 
 
 def test_fails_default_id_for_a_domain_name_token(stack: aws_cdk.Stack) -> None:
     name = aws_cdk.CfnParameter(stack, "DomainName").value_as_string
     package = config(stack)
-    with pytest.raises(ValueError, match=r"^Fresh/Package: domain: .*Pass id="):
+    with synth_fails(stack, r"^Fresh/Package: domain: .*Pass id="):
         package.associate(name)
     assert package.associate(name, id="ByParameter").node.id == "ByParameter"
 
@@ -290,14 +288,13 @@ def test_file_check_errors_fail_with_the_path(
     monkeypatch.setattr(package_module, "check_package_file", check)
     file = tmp_path / "synonyms.txt"
     file.write_text("a, b\n", encoding="utf-8")
-    with pytest.raises(ValueError) as raised:
-        config(
-            stack,
-            package_type=PackageType.TXT_DICTIONARY,
-            source=PackageSource.from_asset(str(file)),
-            dictionary_kind=DictionaryKind.SYNONYMS,
-        )
-    assert str(raised.value).splitlines() == [
+    config(
+        stack,
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(file)),
+        dictionary_kind=DictionaryKind.SYNONYMS,
+    )
+    assert validation_problems(stack) == [
         f"Fresh/Package: source: {file}:2: first problem",
         f"Fresh/Package: source: {file}:5: second problem",
     ]
@@ -307,6 +304,7 @@ def test_file_check_errors_fail_with_the_path(
         "engine_version": None,
         "dictionary_kind": "SYNONYMS",
         "license_filepath": None,
+        "synonym_tokenizer": "STANDARD",
     }
 
 
@@ -336,6 +334,7 @@ def test_file_check_warnings_become_annotations(
         "engine_version": "OpenSearch_2.19",
         "dictionary_kind": None,
         "license_filepath": "LICENSE.txt",
+        "synonym_tokenizer": "STANDARD",
     }
     warnings = [entry.data for entry in package.node.metadata if entry.type == "aws:cdk:warning"]
     assert warnings == [f"{file}: large dictionary [ack: cdk-opensearch-packages:PackageFile]"]
@@ -370,3 +369,106 @@ def test_pure_token_test_agrees_with_aws_cdk(stack: aws_cdk.Stack) -> None:
     for value in values:
         assert validation.is_unresolved(value) == aws_cdk.Token.is_unresolved(value), value
     assert sum(validation.is_unresolved(value) for value in values) == 6
+
+
+def test_every_problem_of_the_app_is_reported_in_one_synth(stack: aws_cdk.Stack) -> None:
+    config(stack, package_name="Bad_Name", description="x" * 1025)
+    OpenSearchPackage(
+        stack,
+        "Other",
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_bucket(bucket(stack, "other-bucket"), "b.txt"),
+        engine_version="OpenSearch_2.19",
+    )
+    OpenSearchPackage.from_package_attributes(
+        stack, "Imported", package_id="F123", package_version="3"
+    )
+
+    problems = validation_problems(stack)
+
+    assert [problem.split(" is invalid")[0] for problem in problems] == [
+        "Fresh/Package: package_name: 'Bad_Name'",
+        "Fresh/Package: description: " + repr("x" * 40 + "..."),
+        "Fresh/Other: engine_version: 'OpenSearch_2.19'",
+        "Fresh/Imported: package_version: '3'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "pattern"),
+    [
+        ({"package_id": "F1", "package_name": "Bad_Name"}, expect("package_name", "Bad_Name")),
+        ({"package_id": "F1", "package_version": "three"}, expect("package_version", "three")),
+        ({"package_id": "nope"}, expect("package_id", "nope", "pkg-")),
+        ({"package_id": "F1", "engine_version": "2.19"}, expect("engine_version", "2.19")),
+    ],
+)
+def test_fails_imported_attributes(
+    stack: aws_cdk.Stack, attributes: dict[str, str], pattern: str
+) -> None:
+    with synth_fails(stack, pattern):
+        OpenSearchPackage.from_package_attributes(stack, "Imported", **attributes)
+
+
+def test_fails_synonym_tokenizer_without_synonyms(stack: aws_cdk.Stack, tmp_path: Path) -> None:
+    file = tmp_path / "stopwords.txt"
+    file.write_text("a\nthe\n", encoding="utf-8")
+    with synth_fails(stack, expect("synonym_tokenizer", "WHITESPACE", "synonym")):
+        config(
+            stack,
+            package_type=PackageType.TXT_DICTIONARY,
+            source=PackageSource.from_asset(str(file)),
+            dictionary_kind=DictionaryKind.STOPWORDS,
+            synonym_tokenizer=SynonymTokenizer.WHITESPACE,
+        )
+
+
+def _synonyms(stack: aws_cdk.Stack, file: Path, **props: Any) -> OpenSearchPackage:
+    return config(
+        stack,
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(file)),
+        dictionary_kind=DictionaryKind.SYNONYMS,
+        **props,
+    )
+
+
+def test_a_term_the_standard_tokenizer_drops_fails_the_synth_by_default(
+    stack: aws_cdk.Stack, tmp_path: Path
+) -> None:
+    file = tmp_path / "synonyms.txt"
+    file.write_text("and, &\n", encoding="utf-8")
+    with synth_fails(stack, r"^Fresh/Package: source: .*'&'.*standard tokenizer"):
+        _synonyms(stack, file)
+
+
+def test_with_the_whitespace_tokenizer_such_a_term_is_a_warning(
+    stack: aws_cdk.Stack, tmp_path: Path
+) -> None:
+    file = tmp_path / "synonyms.txt"
+    file.write_text("and, &\n", encoding="utf-8")
+    package = _synonyms(stack, file, synonym_tokenizer=SynonymTokenizer.WHITESPACE)
+    warnings = [entry.data for entry in package.node.metadata if entry.type == "aws:cdk:warning"]
+    assert len(warnings) == 1 and "'&'" in warnings[0] and "standard tokenizer" in warnings[0]
+    assert warnings[0].endswith("[ack: cdk-opensearch-packages:PackageFile]")
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "problem"),
+    [
+        (DictionaryKind.KUROMOJI_USER_DICTIONARY, '"東京,東京,トウキョウ,名詞\n', "odd number"),
+        (DictionaryKind.NORI_USER_DICTIONARY, "세종 세종 시\n", "longer together"),
+    ],
+)
+def test_user_dictionary_errors_fail_the_synth(
+    stack: aws_cdk.Stack, tmp_path: Path, kind: DictionaryKind, content: str, problem: str
+) -> None:
+    file = tmp_path / "userdict.txt"
+    file.write_text(content, encoding="utf-8")
+    with synth_fails(stack, rf"^Fresh/Package: source: {re.escape(str(file))}:1: .*{problem}"):
+        config(
+            stack,
+            package_type=PackageType.TXT_DICTIONARY,
+            source=PackageSource.from_asset(str(file)),
+            dictionary_kind=kind,
+        )

@@ -14,6 +14,8 @@ from osp_handler.cfn_response import (
     send_response,
     truncate_head,
 )
+from osp_handler.opensearch_api import response_reason
+from osp_handler.outcome import ResourceFailure
 
 from .handler_fakes import ResponseServer
 
@@ -148,3 +150,13 @@ def test_gives_up_after_three_tries_when_nothing_listens(caplog: pytest.LogCaptu
 def test_refuses_other_schemes(caplog: pytest.LogCaptureFixture) -> None:
     assert not send_response("file:///etc/passwd", b"{}", sleep=_no_sleep)
     assert "/etc/passwd" not in caplog.text
+
+
+def test_a_reason_that_fits_is_sent_whole_and_one_that_does_not_starts_with_its_remedy() -> None:
+    short = ResourceFailure("package F1 is gone", remedy="add it again")
+    long = ResourceFailure("x" * 300, remedy="rename the package")
+    no_remedy = ResourceFailure("y" * 300)
+
+    assert response_reason(short) == "package F1 is gone: add it again"
+    assert response_reason(long) == ("Rename the package. Why: " + "x" * 300)[:253] + "..."
+    assert response_reason(no_remedy) == "y" * 300  # cut by response_body, head first

@@ -185,8 +185,8 @@ def test_fails_when_no_package_has_the_name(
     assert str(failure.value) == (
         "no package named 'shared-synonyms' owned by '111122223333' in this account and Region "
         "(packages shared with you appear once their owner has added this account to the "
-        "package's scope with UpdatePackageScope; check the name, the account and the Region, "
-        "or import the package by id with OpenSearchPackage.from_package_id)"
+        "package's scope with UpdatePackageScope): check the name, the account and the Region, "
+        "or import the package by id with OpenSearchPackage.from_package_id"
     )
     assert "physical_id" not in job.state  # the Delete that follows has nothing to clean up
 
@@ -203,7 +203,7 @@ def test_fails_when_the_name_is_ambiguous_without_an_owner(
     assert str(failure.value) == (
         "2 packages named 'shared-synonyms' are visible in this account and Region: "
         "F333333333 (owner 123456789012, status AVAILABLE), "
-        "F222222222 (owner 111122223333, status COPYING); pass package_owner (PackageOwner) "
+        "F222222222 (owner 111122223333, status COPYING): pass package_owner (PackageOwner) "
         "to choose one, or import the package by id with OpenSearchPackage.from_package_id"
     )
 
@@ -481,6 +481,8 @@ def test_a_failed_lookup_answers_a_placeholder_that_deletes_cleanly(
     deleted = invoke(delete)
 
     assert created["Status"] == "FAILED"
-    assert created["Reason"].startswith("no package named 'shared-synonyms' owned by")
+    # Longer than CloudFormation shows: the fix comes first, then the problem.
+    assert created["Reason"].startswith("Check the name, the account and the Region, or import")
+    assert "Why: no package named 'shared-synonyms' owned by" in created["Reason"]
     assert created["PhysicalResourceId"].startswith("osp-failed-SharedSynonymsLookupE5F6A7B8-")
     assert deleted["Status"] == "SUCCESS"

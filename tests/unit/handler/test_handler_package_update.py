@@ -9,7 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from osp_handler.cfn_response import MAX_REASON_CHARS
 from osp_handler.names import generated_package_name
+from osp_handler.opensearch_api import response_reason
 from osp_handler.outcome import Done, ResourceFailure
 from osp_handler.package import PackageLifecycle, update_commit_message
 
@@ -349,6 +351,13 @@ def test_replacement_with_an_unchanged_explicit_name_fails_before_creating_anyth
         "PackageName 'analysis-plugin' did not change and package names are unique per account "
         "and Region (the new package is created before the old one is deleted): change "
         "package_name, or omit it to get a generated one"
+    )
+    # CloudFormation shows 256 characters: the reason sent starts with the fix.
+    reason = response_reason(failure.value)
+    assert len(str(failure.value)) > MAX_REASON_CHARS >= len(reason)
+    assert reason.startswith(
+        "Change package_name, or omit it to get a generated one. Why: EngineVersion "
+        "'OpenSearch_2.17' -> 'OpenSearch_2.19' replaces package F222222222"
     )
 
 

@@ -50,6 +50,7 @@ _NOT_SOURCES = shutil.ignore_patterns(
     "*.pyc",
     ".*_cache",
     ".osp-local",
+    ".cdk-opensearch-local",
 )
 # Variables that would let a subprocess see the repository or another environment.
 _LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV")

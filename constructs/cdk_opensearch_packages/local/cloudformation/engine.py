@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +324,59 @@ class LocalCloudFormation:
                     f"is in a failed state (it is {stack.status})"
                 )
             return self._delete(stack, retained)
+
+    # -- persistence (the command line keeps stacks between processes) ----------------------
+
+    def export_stacks(self) -> dict[str, Any]:
+        """:return: every stack (template, parameters, resources, status, outputs, exports,
+        imports; not the events) as JSON types, for :meth:`import_stacks` in a later process."""
+        with self._lock:
+            return {
+                "format": 1,
+                "stacks": [
+                    {
+                        "name": stack.name,
+                        "stack_id": stack.stack_id,
+                        "template": copy.deepcopy(stack.template),
+                        "parameters": copy.deepcopy(stack.parameters),
+                        "resources": [asdict(state) for state in stack.resources.values()],
+                        "status": stack.status,
+                        "outputs": copy.deepcopy(stack.outputs),
+                        "exports": copy.deepcopy(stack.exports),
+                        "imports": sorted(stack.imports),
+                    }
+                    for stack in self._stacks.values()
+                ],
+            }
+
+    def import_stacks(self, data: Mapping[str, Any]) -> None:
+        """Replace the stacks with exported ones (their resources must exist already).
+
+        :raises ValueError: unknown format.
+        """
+        if data.get("format") != 1:
+            raise ValueError(f"unknown stack format {data.get('format')!r}")
+        with self._lock:
+            self._stacks = {}
+            self._exports = {}
+            for raw in data.get("stacks", []):
+                stack = Stack(
+                    name=str(raw["name"]),
+                    stack_id=str(raw["stack_id"]),
+                    template=dict(raw["template"]),
+                    parameters=dict(raw["parameters"]),
+                    resources={
+                        str(state["logical_id"]): ResourceState(**state)
+                        for state in raw["resources"]
+                    },
+                    status=str(raw["status"]),
+                    outputs=dict(raw["outputs"]),
+                    exports=dict(raw["exports"]),
+                    imports=set(raw["imports"]),
+                )
+                self._stacks[stack.name] = stack
+                for name, value in stack.exports.items():
+                    self._exports[name] = (stack.name, value)
 
     # -- preparation -------------------------------------------------------------------------
 

@@ -361,6 +361,10 @@ class LambdaFunctionProvisioner(Provisioner):
         self._deploy(request, name, props, None)
         return Provisioned(name, self.attributes(request, name, props))
 
+    def create_with_name(self, request: ResourceRequest, name: str, props: dict[str, Any]) -> None:
+        """Register a function that exists in a saved stack again (a later process)."""
+        self._deploy(request, name, props, None)
+
     def update(
         self,
         request: ResourceRequest,

@@ -12,7 +12,8 @@ import itertools
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cdk_opensearch_packages.local.cloudformation.model import StackEvent, is_custom_resource
 
@@ -20,7 +21,13 @@ if TYPE_CHECKING:
     from cdk_opensearch_packages.local.awslambda.runner import LogLine
     from cdk_opensearch_packages.local.opensearch.api import LocalOpenSearchService, Transition
 
-__all__ = ["Display", "TransitionWatcher", "describe_event", "describe_transition"]
+__all__ = [
+    "Display",
+    "TransitionWatcher",
+    "construct_paths",
+    "describe_event",
+    "describe_transition",
+]
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -96,12 +103,35 @@ class Display:
         self._drawn = True
 
 
-def describe_event(event: StackEvent) -> str:
-    """One line for a stack event."""
+def describe_event(event: StackEvent, path: str | None = None) -> str:
+    """One line for a stack event.
+
+    :param path: the resource's construct path (``aws:cdk:path``), shown beside its logical id.
+    """
     stamp = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
     what = "stack" if event.is_stack_event else event.resource_type
+    where = f" ({path})" if path else ""
     reason = f" - {event.reason}" if event.reason else ""
-    return f"  {stamp}  {event.status:<44} {what:<38} {event.logical_id}{reason}"
+    return f"  {stamp}  {event.status:<44} {what:<38} {event.logical_id}{where}{reason}"
+
+
+def construct_paths(template: Mapping[str, Any]) -> dict[str, str]:
+    """``logical id -> construct path`` of a template's resources (their ``aws:cdk:path``
+    metadata), shortened: without the stack's name in front nor the ``/Resource``,
+    ``/Default`` and ``/Resource/Default`` every L1 or custom resource ends with."""
+    paths: dict[str, str] = {}
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        metadata = resource.get("Metadata") if isinstance(resource, Mapping) else None
+        path = metadata.get("aws:cdk:path") if isinstance(metadata, Mapping) else None
+        if not isinstance(path, str) or not path:
+            continue
+        parts = path.split("/")
+        if len(parts) > 1:
+            parts = parts[1:]
+        while len(parts) > 1 and parts[-1] in ("Resource", "Default"):
+            parts.pop()
+        paths[str(logical_id)] = "/".join(parts)
+    return paths
 
 
 def is_interesting(event: StackEvent) -> bool:
@@ -113,15 +143,19 @@ def is_interesting(event: StackEvent) -> bool:
     )
 
 
-def describe_transition(transition: Transition) -> str:
-    """One line for a package or association status change."""
+def describe_transition(transition: Transition, label: str | None = None) -> str:
+    """One line for a package or association status change.
+
+    :param label: what made the package or association (a construct path), when known.
+    """
     version = f" {transition.package_version}" if transition.package_version else ""
     before = transition.from_status or "(new)"
     if transition.kind == "package":
         subject = f"package {transition.package_id}{version}"
     else:
         subject = f"association {transition.domain_name} <- {transition.package_id}{version}"
-    return f"    {subject:<44} {before} -> {transition.to_status}"
+    where = f"  ({label})" if label else ""
+    return f"    {subject:<44} {before} -> {transition.to_status}{where}"
 
 
 def describe_log_line(line: LogLine) -> str:
@@ -135,12 +169,18 @@ class TransitionWatcher:
     :param service: the local OpenSearch packages API.
     :param display: where to print.
     :param interval: seconds between two looks.
+    :param label: names what made a package or association (``None``: unknown).
     """
 
     def __init__(
-        self, service: LocalOpenSearchService, display: Display, interval: float = 0.2
+        self,
+        service: LocalOpenSearchService,
+        display: Display,
+        interval: float = 0.2,
+        label: Callable[[Transition], str | None] | None = None,
     ) -> None:
         self._service = service
+        self._label = label
         self._display = display
         self._interval = interval
         self._seen = 0
@@ -171,7 +211,8 @@ class TransitionWatcher:
         with self._lock:
             transitions = self._service.transitions()
             for transition in transitions[self._seen :]:
-                self._display.line(describe_transition(transition))
+                label = self._label(transition) if self._label is not None else None
+                self._display.line(describe_transition(transition, label))
             self._seen = len(transitions)
 
     def _loop(self, stop: threading.Event) -> None:

@@ -1,16 +1,18 @@
-"""``make demo`` and ``python -m cdk_opensearch_packages.local deploy``: the emulation for people.
+"""``make demo``: the emulation for people.
 
 The demo synthesizes the example app twice (the second time with another dictionary, through
 the ``synonyms_file`` context value), starts the local AWS, deploys the stack, updates it, deletes
 it and checks that nothing is left behind, printing the stack events and every package and
-association status change as they happen. ``deploy`` does the same with the user's own cloud
-assemblies: each one is deployed in turn (rehearsing updates), then optionally destroyed.
+association status change as they happen. The output wiring (:class:`Session`) and the
+synthesis helpers are shared with ``deploy``, ``destroy`` and the other commands of
+:mod:`.rehearse`, which keep the account between commands.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,21 +21,38 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cdk_opensearch_packages.local.aws.env import LocalAws
 from cdk_opensearch_packages.local.awslambda.runner import LogLine
 from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
 from cdk_opensearch_packages.local.cloudformation.intrinsics import TemplateError
-from cdk_opensearch_packages.local.cloudformation.model import StackEvent, StackResult
+from cdk_opensearch_packages.local.cloudformation.model import (
+    StackEvent,
+    StackResult,
+    is_custom_resource,
+)
 from cdk_opensearch_packages.local.demo.display import (
     Display,
     TransitionWatcher,
+    construct_paths,
     describe_event,
     describe_log_line,
     is_interesting,
 )
 
-__all__ = ["DEMO_TIMELINE", "DemoOptions", "run_demo", "run_deploy", "synthesize"]
+if TYPE_CHECKING:
+    from cdk_opensearch_packages.local.opensearch.api import Transition
+
+__all__ = [
+    "DEMO_TIMELINE",
+    "DemoOptions",
+    "Session",
+    "run_demo",
+    "synth_problems",
+    "synthesize",
+    "synthesize_command",
+]
 
 #: Phase durations of the local OpenSearch API in the demo (seconds): short, but long enough to
 #: watch the statuses change.
@@ -68,6 +87,14 @@ class DemoOptions:
     timeline: Mapping[str, float] | None = None
 
 
+def _generated_prefix(logical_id: str) -> str:
+    """The first part of the name the provider generates for a package without PackageName
+    (``<prefix>-<8 hex>``, the handler's ``generated_package_name``)."""
+    prefix = re.sub(r"[^a-z0-9-]", "", logical_id.lower())
+    prefix = re.sub(r"^[^a-z]+", "", prefix)
+    return prefix[:19].rstrip("-") or "package"
+
+
 def _repository_root() -> Path:
     return Path(__file__).resolve().parents[4]
 
@@ -86,8 +113,38 @@ def synthesize(
     The context is the ``context`` of the app's ``cdk.json`` plus ``context``, passed the way
     the CDK CLI passes it (``CDK_CONTEXT_JSON``).
     """
-    merged: dict[str, object] = {}
-    cdk_json = app.parent / "cdk.json"
+    return subprocess.Popen(
+        [sys.executable, str(app)],
+        cwd=app.parent,
+        env=_synth_environment(app.parent, outdir, context),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def synthesize_command(
+    command: str, directory: Path, outdir: Path, context: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a CDK app command (``cdk.json``'s ``app``, e.g. ``python app.py``) in ``directory``
+    through the shell, as the CDK CLI does, writing its cloud assembly to ``outdir``."""
+    return subprocess.Popen(
+        command,
+        shell=True,
+        cwd=directory,
+        env=_synth_environment(directory, outdir, context),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _synth_environment(
+    directory: Path, outdir: Path, context: Mapping[str, str] | None
+) -> dict[str, str]:
+    # As the CDK CLI does: the construct paths in the template (the event lines show them).
+    merged: dict[str, object] = {"aws:cdk:enable-path-metadata": True}
+    cdk_json = directory / "cdk.json"
     if cdk_json.is_file():
         merged.update(json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {}))
     merged.update(context or {})
@@ -106,14 +163,7 @@ def synthesize(
             ),
         }
     )
-    return subprocess.Popen(
-        [sys.executable, str(app)],
-        cwd=app.parent,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return environment
 
 
 def _wait_synth(process: subprocess.Popen[bytes], what: str) -> None:
@@ -124,7 +174,41 @@ def _wait_synth(process: subprocess.Popen[bytes], what: str) -> None:
         raise RuntimeError(f"synthesis of {what} took more than {_SYNTH_TIMEOUT} s") from None
     if process.returncode != 0:
         text = output.decode("utf-8", errors="replace")
-        raise RuntimeError(f"synthesis of {what} failed (exit {process.returncode}):\n{text}")
+        raise RuntimeError(f"synthesis of {what} failed:\n{synth_problems(text)}")
+
+
+_VALIDATION_HEADER = "Validation failed with the following errors:"
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?(\w*(?:Error|Exception)): (.*)$")
+
+
+def synth_problems(output: str) -> str:
+    """What a failed synthesis says, without the traceback: every error of CDK's validation
+    phase (``[path] message`` lines), else the exception's message (its last lines), else the
+    whole output."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if _VALIDATION_HEADER in line:
+            problems = []
+            for following in lines[index + 1 :]:
+                stripped = following.strip()
+                if stripped.startswith("["):
+                    problems.append(f"  {stripped}")
+                elif problems and stripped and not stripped.startswith(("at ", "File ")):
+                    if following.startswith((" ", "\t")) and not _EXCEPTION_LINE.match(stripped):
+                        problems[-1] += f" {stripped}"
+                        continue
+                    break
+                elif problems:
+                    break
+            if problems:
+                count = len(problems)
+                return f"{count} problem{'s' if count > 1 else ''}:\n" + "\n".join(problems)
+    for index in range(len(lines) - 1, -1, -1):
+        match = _EXCEPTION_LINE.match(lines[index].strip())
+        if match is not None and not lines[index].startswith(" "):
+            message = [match.group(2), *[line for line in lines[index + 1 :] if line.strip()]]
+            return "\n".join(f"  {line}" for line in message)
+    return output.strip()
 
 
 def _updated_dictionary(app: Path, work: Path) -> Path:
@@ -139,23 +223,78 @@ def _updated_dictionary(app: Path, work: Path) -> Path:
     return updated
 
 
-class _Session:
+class Session:
     """Output wiring shared by the demo and ``deploy``."""
 
     def __init__(self, aws: LocalAws, display: Display, options: DemoOptions) -> None:
         self.aws = aws
         self.display = display
         self.options = options
+        self._paths: dict[tuple[str, str], str] = {}
+        for stack in aws.cloudformation.stacks():
+            self.remember(stack.name, stack.template)
         aws.cloudformation.subscribe(self._on_event)
         if options.show_logs:
             aws.logs.subscribe(self._on_log)
-        self.watcher = TransitionWatcher(aws.opensearch, display) if aws.opensearch else None
+        self.watcher = (
+            TransitionWatcher(aws.opensearch, display, label=self._label)
+            if aws.opensearch
+            else None
+        )
+
+    def remember(self, stack_name: str, template: Mapping[str, Any]) -> None:
+        """Learn the construct paths of a template's resources (for the event lines)."""
+        for logical_id, path in construct_paths(template).items():
+            self._paths[(stack_name, logical_id)] = path
+
+    def path(self, stack_name: str, logical_id: str) -> str | None:
+        """The construct path of a resource, when its template said."""
+        return self._paths.get((stack_name, logical_id))
+
+    def _label(self, transition: Transition) -> str | None:
+        """The construct that made a package or association (a status change's subject)."""
+        wanted = (
+            transition.package_id
+            if transition.kind == "package"
+            else f"{transition.domain_name}|{transition.package_id}"
+        )
+        for stack in self.aws.cloudformation.stacks():
+            for state in stack.resources.values():
+                if state.physical_id == wanted and is_custom_resource(state.resource_type):
+                    return self.path(stack.name, state.logical_id) or state.logical_id
+        name = ""
+        if transition.kind == "package" and self.aws.opensearch is not None:
+            for package in self.aws.opensearch.packages():
+                if package.get("PackageID") == transition.package_id:
+                    name = str(package.get("PackageName", ""))
+        for request in reversed(self.aws.cloudformation.custom_requests()):
+            properties = request.get("ResourceProperties") or {}
+            logical_id = str(request["LogicalResourceId"])
+            stack_name = str(request["StackId"]).split("/")[1]
+            if transition.kind == "association":
+                matches = (
+                    properties.get("PackageID") == transition.package_id
+                    and properties.get("DomainName") == transition.domain_name
+                )
+            else:
+                matches = bool(name) and (
+                    properties.get("PackageName") == name
+                    or (
+                        "PackageName" not in properties
+                        and "PackageType" in properties
+                        and name.rsplit("-", 1)[0] == _generated_prefix(logical_id)
+                    )
+                )
+            if matches:
+                return self.path(stack_name, logical_id) or logical_id
+        return None
 
     def _on_event(self, event: StackEvent) -> None:
         if self.watcher is not None:
             self.watcher.flush()  # the status changes that led to this event come first
         if self.options.verbose or is_interesting(event):
-            self.display.line(describe_event(event))
+            path = None if event.is_stack_event else self.path(event.stack_name, event.logical_id)
+            self.display.line(describe_event(event, path))
 
     def _on_log(self, line: LogLine) -> None:
         self.display.line(describe_log_line(line))
@@ -188,10 +327,15 @@ class _Session:
             for name, value in result.outputs.items():
                 self.display.line(f"    {name:<{width}}  {value}")
 
-    def checks(self, stack_names: Sequence[str]) -> bool:
-        """Print and evaluate the "nothing left" checks."""
+    def checks(self, stack_names: Sequence[str], existing: Sequence[str] = ()) -> bool:
+        """Print and evaluate the "nothing left" checks.
+
+        :param existing: ids of packages made elsewhere (they stay).
+        """
         self.aws.runner.wait_idle(30)
         inventory = self.aws.inventory()
+        for package_id in existing:
+            inventory.packages.pop(package_id, None)
         signatures = self.aws.listener.signatures()
         leaked = [s for s in signatures if self.aws.logs.grep(s)]
         results = [
@@ -271,7 +415,7 @@ def run_demo(
                 )
                 if aws.opensearch is not None:
                     out.line(f"  OpenSearch packages API: {aws.opensearch.endpoint_url}")
-                session = _Session(aws, out, opts)
+                session = Session(aws, out, opts)
                 ok = _demo_steps(session, v1, v2)
                 ok = session.checks([s.stack_name for s in v1.stacks]) and ok
                 lines = len(aws.logs.lines())
@@ -301,11 +445,13 @@ def _synthesize_versions(
     return CloudAssembly.load(work / "v1"), CloudAssembly.load(work / "v2")
 
 
-def _demo_steps(session: _Session, v1: CloudAssembly, v2: CloudAssembly) -> bool:
+def _demo_steps(session: Session, v1: CloudAssembly, v2: CloudAssembly) -> bool:
     cloudformation = session.aws.cloudformation
     ok = True
     names = [s.stack_name for s in v1.stacks]
     session.display.line(f"[3/5] Deploying {', '.join(names)}")
+    for artifact in [*v1.stacks, *v2.stacks]:
+        session.remember(artifact.stack_name, artifact.template)
     for artifact in v1.stacks:
         result = session.run(
             f"deploying {artifact.stack_name}", partial(cloudformation.deploy_artifact, artifact)
@@ -327,64 +473,3 @@ def _demo_steps(session: _Session, v1: CloudAssembly, v2: CloudAssembly) -> bool
         )
         ok = ok and result.succeeded
     return ok
-
-
-def run_deploy(
-    assemblies: Sequence[Path],
-    *,
-    stack: str | None = None,
-    destroy: bool = False,
-    options: DemoOptions | None = None,
-    display: Display | None = None,
-) -> int:
-    """Deploy each assembly in turn (then destroy the stacks when asked); return the exit status.
-
-    :param assemblies: ``cdk.out`` directories; deploying a second one updates the stacks.
-    :param stack: only this stack of each assembly.
-    :param destroy: delete the stacks at the end and check nothing is left.
-    """
-    opts = options or DemoOptions()
-    out = display or Display()
-    out.start()
-    ok = True
-    try:
-        loaded = [CloudAssembly.load(path) for path in assemblies]
-        from cdk_opensearch_packages.local.opensearch.api import Timeline
-
-        timeline = Timeline.from_mapping(opts.timeline) if opts.timeline is not None else None
-        with LocalAws(
-            time_scale=opts.time_scale,
-            lambda_timeout=opts.lambda_timeout,
-            opensearch_timeline=timeline,
-        ) as aws:
-            session = _Session(aws, out, opts)
-            names: list[str] = []
-            for path, assembly in zip(assemblies, loaded, strict=True):
-                artifacts = [assembly.stack(stack)] if stack else assembly.stacks
-                out.line(f"Deploying {path}")
-                for artifact in artifacts:
-                    if artifact.stack_name not in names:
-                        names.append(artifact.stack_name)
-                    result = session.run(
-                        f"deploying {artifact.stack_name}",
-                        partial(aws.cloudformation.deploy_artifact, artifact),
-                    )
-                    ok = ok and result.succeeded
-                    if not ok:
-                        break
-                if not ok:
-                    break
-            if destroy:
-                out.line("Destroying")
-                for name in reversed(names):
-                    result = session.run(
-                        f"deleting {name}", partial(aws.cloudformation.delete, name)
-                    )
-                    ok = ok and result.succeeded
-                ok = session.checks(names) and ok
-    except (RuntimeError, TemplateError) as error:
-        out.stop()
-        out.line(f"deploy failed: {error}")
-        return 1
-    out.stop()
-    return 0 if ok else 1

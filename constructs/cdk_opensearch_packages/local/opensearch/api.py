@@ -298,6 +298,26 @@ class LocalOpenSearchService(BackgroundWsgiServer):
         """
         return self._store.versions(package_id)
 
+    def export_state(self) -> dict[str, Any]:
+        """:return: the packages, associations and domains as JSON types (see
+        :meth:`.PackageStore.export_state`), for :meth:`import_state` in a later process."""
+        return self._store.export_state()
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        """Replace the packages, associations and domains with exported ones.
+
+        :raises ValueError: unknown format.
+        """
+        self._store.import_state(data)
+
+    def add_existing_package(self, **details: Any) -> dict[str, Any]:
+        """Make an AVAILABLE package exist as if made elsewhere (keywords of
+        :meth:`.PackageStore.add_existing_package`).
+
+        :raises ValueError: a rule is broken.
+        """
+        return self._store.add_existing_package(**details)
+
     def calls(self) -> list[CallRecord]:
         """:return: every AWS call received, in arrival order."""
         with self._calls_lock:

@@ -51,7 +51,7 @@ import random
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Final, Literal, TypeVar
 
@@ -1008,6 +1008,155 @@ class PackageStore:
             self._issued.clear()
             self._timeline = self._initial_timeline
             self._ids = random.Random(f"package-ids-{self._seed}")
+
+    # ------------------------------------------------------------- persistence (the CLI's)
+
+    def export_state(self) -> dict[str, Any]:
+        """:return: packages, versions, associations, domains, in-use marks and the id
+        generator as JSON types (for :meth:`import_state` in a later process). Status changes
+        still scheduled keep their remaining seconds; transitions are not exported."""
+        with self._lock:
+            self._advance()
+            now = self._clock.monotonic()
+
+            def steps(pending: list[_Step]) -> list[dict[str, Any]]:
+                return [{**asdict(step), "due": max(0.0, step.due - now)} for step in pending]
+
+            return {
+                "format": 1,
+                "packages": [
+                    {**asdict(package), "pending": steps(package.pending)}
+                    for package in self._packages.values()
+                ],
+                "associations": [
+                    {**asdict(association), "pending": steps(association.pending)}
+                    for association in self._associations.values()
+                ],
+                "domains": [asdict(domain) for domain in self._domains.values()],
+                "in_use": sorted([list(mark) for mark in self._in_use]),
+                "issued": sorted(self._issued),
+                "ids": _random_state(self._ids),
+            }
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        """Replace the state with one :meth:`export_state` made (in another process).
+
+        :raises ValueError: the data is not of a known format.
+        """
+        if data.get("format") != 1:
+            raise ValueError(f"unknown state format {data.get('format')!r}")
+        with self._lock:
+            now = self._clock.monotonic()
+
+            def version(raw: dict[str, Any] | None) -> _Version | None:
+                return None if raw is None else _Version(**raw)
+
+            def steps(raw: list[dict[str, Any]]) -> list[_Step]:
+                return [
+                    _Step(**{**step, "due": now + step["due"], "version": version(step["version"])})
+                    for step in raw
+                ]
+
+            self._packages = {}
+            for raw in data.get("packages", []):
+                package = _Package(
+                    **{
+                        **raw,
+                        "available": version(raw["available"]),
+                        "history": [_Version(**entry) for entry in raw["history"]],
+                        "pending": steps(raw["pending"]),
+                    }
+                )
+                self._packages[package.package_id] = package
+            self._associations = {}
+            for raw in data.get("associations", []):
+                association = _Association(**{**raw, "pending": steps(raw["pending"])})
+                self._associations[(association.domain_name, association.package_id)] = association
+            self._domains = {raw["name"]: _Domain(**raw) for raw in data.get("domains", [])}
+            self._in_use = {(str(mark[0]), str(mark[1])) for mark in data.get("in_use", [])}
+            self._issued = set(data.get("issued", [])) | set(self._packages)
+            if data.get("ids"):
+                self._ids.setstate(_as_random_state(data["ids"]))
+
+    def add_existing_package(
+        self,
+        *,
+        name: str,
+        package_type: str,
+        version: str = "v1",
+        package_id: str | None = None,
+        description: str | None = None,
+        engine_version: str | None = None,
+        owner: str | None = None,
+    ) -> dict[str, Any]:
+        """Make a package exist, AVAILABLE, as if made elsewhere (another stack, the console):
+        versions ``v1`` to ``version``, no source (it is never updated by this account's
+        stacks).
+
+        :param name: the package name (the service's rules).
+        :param package_type: ``TXT-DICTIONARY``, ``ZIP-PLUGIN``, ...
+        :param version: the available version, ``v<N>``.
+        :param package_id: the id (``F`` + digits). Default: a new one.
+        :param description: its description. Default: none.
+        :param engine_version: required for ``ZIP-PLUGIN``, refused for other types.
+        :param owner: the owning account. Default: this account.
+        :return: the package as DescribePackages shows it.
+        :raises ValueError: a rule is broken (name, id, version, type, duplicates).
+        """
+        if len(name) > MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+            raise ValueError(
+                f"invalid package name {name!r}: 3 to {MAX_PACKAGE_NAME_LENGTH} characters, a "
+                "lowercase letter then lowercase letters, digits and hyphens"
+            )
+        match = re.fullmatch(r"v([1-9][0-9]*)", version)
+        if match is None:
+            raise ValueError(f"invalid version {version!r}: v1, v2, ...")
+        if package_id is not None and not re.fullmatch(r"F[0-9]{1,20}", package_id):
+            raise ValueError(f"invalid package id {package_id!r}: F followed by digits")
+        plugin = package_type == "ZIP-PLUGIN"
+        if plugin != (engine_version is not None):
+            raise ValueError("an engine version is required for ZIP-PLUGIN and refused otherwise")
+        if engine_version is not None and not _ENGINE.fullmatch(engine_version):
+            raise ValueError(f"invalid engine version {engine_version!r}")
+        with self._lock:
+            self._advance()
+            if any(package.name == name for package in self._packages.values()):
+                raise ValueError(f"a package named {name} already exists")
+            if package_id is not None and package_id in self._packages:
+                raise ValueError(f"a package with id {package_id} already exists")
+            identifier = package_id or self._new_id()
+            self._issued.add(identifier)
+            now = self._clock.time()
+            history = [
+                _Version(f"v{number}", now, None, None)
+                for number in range(1, int(match.group(1)) + 1)
+            ]
+            package = _Package(
+                package_id=identifier,
+                name=name,
+                package_type=package_type,
+                description=description,
+                engine_version=engine_version,
+                owner=owner or self.account_id,
+                vending=None,
+                encryption=None,
+                status="AVAILABLE",
+                created_at=now,
+                last_updated_at=now,
+                available=history[-1],
+                history=history,
+            )
+            self._packages[identifier] = package
+            return self._details(package)
+
+
+def _random_state(generator: random.Random) -> list[Any]:
+    version, internal, gauss = generator.getstate()
+    return [version, list(internal), gauss]
+
+
+def _as_random_state(raw: list[Any]) -> tuple[Any, ...]:
+    return (raw[0], tuple(raw[1]), raw[2])
 
 
 def _configuration_of_update(package: _Package, params: dict[str, Any]) -> dict[str, Any] | None:

@@ -28,15 +28,16 @@ from osp_acceptance.settings import REPOSITORY
 
 __all__ = ["FAST_TIMELINE", "AwsDriver", "DeployError", "Driver", "EmulatorDriver"]
 
-#: Phase durations of the emulated packages API in the acceptance run (seconds).
+#: Phase durations of the emulated packages API in the acceptance run (seconds): ten poll
+#: intervals at least, so that the recording sees every status even on a loaded machine.
 FAST_TIMELINE = {
-    "copying": 0.5,
-    "validating": 0.5,
-    "deleting": 0.3,
-    "associating": 0.5,
-    "plugin_associating": 1.0,
-    "dissociating": 0.3,
-    "plugin_dissociating": 1.0,
+    "copying": 1.0,
+    "validating": 1.0,
+    "deleting": 1.0,
+    "associating": 1.0,
+    "plugin_associating": 2.0,
+    "dissociating": 1.0,
+    "plugin_dissociating": 2.0,
 }
 _APP = "tests/acceptance/acceptance_app.py"
 

@@ -60,8 +60,10 @@ _READS = frozenset(
      "ListDomainsForPackage"}
 )  # fmt: skip
 _PHASE_SECONDS = 1.0
-_STEP = 0.25
-_MAX_STEPS = 400
+#: Clock steps while syncing, and the gap before each change: changes the recording shows one
+#: after the other happen one after the other on the emulator too (their phases stay apart).
+_STEP = 0.05
+_MAX_STEPS = 1200
 _ID = re.compile(r"\b(F[0-9]{9}|pkg-[0-9a-f]+)\b")
 
 
@@ -216,6 +218,8 @@ class _Replay:
         emulator shows exactly the recorded statuses: a package a step ahead has more keys)."""
         operation = exchange["operation"]
         params = self.map_ids(exchange["params"])
+        if operation not in _READS:
+            self.clock.advance(_STEP)
         method = getattr(self.client, _snake(operation))
         with contextlib.suppress(ClientError):
             method(**params)
@@ -373,6 +377,7 @@ class _Replay:
             self.implied_delete(where, key)
 
     def implied_call(self, where: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.clock.advance(_STEP)
         try:
             answer: dict[str, Any] = getattr(self.client, _snake(operation))(**params)
         except ClientError as error:

@@ -35,7 +35,7 @@ __all__ = [
 
 RESOURCE_TYPE = "Custom::OpenSearchPackage"
 LOOKUP_RESOURCE_TYPE = "Custom::OpenSearchPackageLookup"
-#: Any name a package can have (the service model's rule; packages are created with at most 28).
+#: Any name a package can have (the service model's rule: 3 to 256 characters).
 LOOKUP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{2,255}$")
 #: A ``PackageOwner`` filter value without wildcards.
 LOOKUP_OWNER_PATTERN = re.compile(r"^[0-9a-zA-Z._\\/-]{1,1024}$")
@@ -45,7 +45,8 @@ FILE_WARNING_ID = "cdk-opensearch-packages:PackageFile"
 class PackageType(enum.Enum):
     """The type of a package (the values are the API's ``PackageType`` strings)."""
 
-    #: A dictionary file: synonyms, stopwords or a user dictionary (UTF-8 text).
+    #: A dictionary file: synonyms, stopwords or a user dictionary (usually UTF-8 text; binary
+    #: dictionaries such as compiled Sudachi ones are TXT-DICTIONARY packages too).
     TXT_DICTIONARY = "TXT-DICTIONARY"
     #: A custom or third-party plugin (a .zip file); needs an ``engine_version``.
     ZIP_PLUGIN = "ZIP-PLUGIN"
@@ -66,9 +67,9 @@ class RequirementLevel(enum.Enum):
 class DictionaryKind(enum.Enum):
     """What a TXT-DICTIONARY file holds; selects the synth-time checks of its content.
 
-    Every kind gets the encoding checks (UTF-8, no byte-order mark, no NUL, not empty); the
-    others check the format as the analyzer that reads the file does (see the README's *Fail
-    before deploy*).
+    Every kind but BINARY gets the encoding checks (UTF-8, no byte-order mark, no NUL, not
+    empty); the others check the format as the analyzer that reads the file does (see the
+    README's *Fail before deploy*).
     """
 
     #: Solr-format synonym rules (``synonyms_path`` of a synonym or synonym_graph filter),
@@ -85,6 +86,9 @@ class DictionaryKind(enum.Enum):
     #: A user dictionary of another analyzer (e.g. a Sudachi or smartcn text dictionary): only the
     #: encoding is checked; prefer KUROMOJI_USER_DICTIONARY or NORI_USER_DICTIONARY for those.
     USER_DICTIONARY = "USER_DICTIONARY"
+    #: A binary dictionary, e.g. a compiled Sudachi system or user dictionary (AWS's guide
+    #: uploads those as TXT-DICTIONARY packages): no text checks, only that it is not empty.
+    BINARY = "BINARY"
 
 
 class SynonymTokenizer(enum.Enum):
@@ -333,6 +337,7 @@ class _LookedUpPackage(OpenSearchPackageBase):
         *,
         package_name: str,
         package_owner: str | None,
+        engine_version: str | None,
         refresh_key: str | None,
         timeout: aws_cdk.Duration | None,
     ) -> None:
@@ -343,12 +348,16 @@ class _LookedUpPackage(OpenSearchPackageBase):
             _validate_lookup_name(path, package_name)
         with problems.check():
             _validate_lookup_owner(path, package_owner)
+        with problems.check():
+            props.validate_engine_version_format(path, engine_version)
         service_timeout = _service_timeout(problems, path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
         properties: dict[str, Any] = {"PackageName": package_name}
         if package_owner is not None:
             properties["PackageOwner"] = package_owner
+        if engine_version is not None:
+            properties["EngineVersion"] = engine_version
         if refresh_key is not None:
             properties["OspRefreshKey"] = refresh_key
         resource = aws_cdk.CustomResource(
@@ -368,6 +377,7 @@ class _LookedUpPackage(OpenSearchPackageBase):
         self._package_id = resource.get_att_string("PackageID")
         self._package_name = package_name
         self._package_version = resource.get_att_string("PackageVersion")
+        self._engine_version = engine_version
 
 
 def _service_timeout(
@@ -483,6 +493,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
         package_name: str,
         *,
         package_owner: str | None = None,
+        engine_version: str | aws_opensearchservice.EngineVersion | None = None,
         refresh_key: str | None = None,
         timeout: aws_cdk.Duration | None = None,
     ) -> IOpenSearchPackage:
@@ -512,6 +523,10 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param package_owner: the owner of the package as DescribePackages reports it
             (``PackageOwner``, the owning account id); needed when packages of several owners
             with this name are visible. Default: - any owner (exactly one package must match).
+        :param engine_version: the engine version of a ZIP-PLUGIN package (``EngineVersion``);
+            needed when plugin packages of this name exist for several engine versions (plugin
+            names are unique per engine version). Default: - any engine version (exactly one
+            package must match).
         :param refresh_key: any string; changing it looks the package up again on the next
             deployment (e.g. the version you expect, or a build number). Default: - the package
             is looked up again only when ``package_name`` or ``package_owner`` changes.
@@ -523,6 +538,11 @@ class OpenSearchPackage(OpenSearchPackageBase):
             id,
             package_name=package_name,
             package_owner=package_owner,
+            engine_version=(
+                engine_version.version
+                if isinstance(engine_version, aws_opensearchservice.EngineVersion)
+                else engine_version
+            ),
             refresh_key=refresh_key,
             timeout=timeout,
         )
@@ -549,10 +569,12 @@ class OpenSearchPackage(OpenSearchPackageBase):
         """
         :param package_type: the type of package.
         :param source: the package file, see :class:`PackageSource`.
-        :param package_name: the package name (3 to 28 characters, ``[a-z][a-z0-9-]+``, unique
-            in the account and Region). Changing it replaces the package. Default: - a unique,
-            valid name is generated from the stack and the construct; it changes (and the package
-            is replaced) only when a replacement is needed.
+        :param package_name: the package name (3 to 256 characters, ``[a-z][a-z0-9-]+``). A
+            ZIP-PLUGIN name is unique per engine version (give the plugin packages for two
+            engine versions the same name: AWS's domain upgrade needs that); other names are
+            unique in the account and Region. Changing it replaces the package. Default: - a
+            unique, valid name is generated from the stack and the construct; it changes (and
+            the package is replaced) only when a replacement is needed.
         :param description: the package description (at most 1024 characters). Default: - none.
         :param configuration: license/configuration requirements (ZIP-PLUGIN only).
             Default: - none.
@@ -564,8 +586,9 @@ class OpenSearchPackage(OpenSearchPackageBase):
         :param encryption_key: a customer-managed KMS key that encrypts the package (ZIP-PLUGIN
             only); the provider may use this key only. Default: - the service's default
             encryption.
-        :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time.
-            Default: - only generic dictionary checks.
+        :param dictionary_kind: what a TXT-DICTIONARY holds, to check its syntax at synth time;
+            ``DictionaryKind.BINARY`` for a file that is not text (no UTF-8 checks).
+            Default: - only generic dictionary checks (UTF-8 text, not empty).
         :param synonym_tokenizer: the tokenizer of the analyzers using a synonym file
             (``dictionary_kind=DictionaryKind.SYNONYMS`` only): decides whether a term it makes
             no token of (``-``, ``&``) is an error. Default: - SynonymTokenizer.STANDARD.
@@ -640,6 +663,9 @@ class OpenSearchPackage(OpenSearchPackageBase):
         service_timeout = _service_timeout(problems, path, timeout)
 
         provider = OpenSearchPackageProvider.get_or_create(self)
+        if package_name is not None:
+            with problems.check():
+                provider.claim_package_name(path, package_name, type_value, engine)
         bound = source.bind(self, grantee=provider.role)
         with problems.check():
             props.validate_bucket_location(path, bound.bucket_name, bound.object_key)

@@ -103,6 +103,7 @@ class OpenSearchPackageProvider(Construct):
         self._domain_arns: set[str] = set()
         self._last_association: dict[str, OpenSearchPackageAssociation] = {}
         self._associations: dict[tuple[str, str], OpenSearchPackageAssociation] = {}
+        self._package_names: dict[str, list[tuple[str, str, str | None]]] = {}
 
         self.log_group = aws_logs.LogGroup(
             self, "LogGroup", retention=aws_logs.RetentionDays.ONE_MONTH
@@ -197,6 +198,46 @@ class OpenSearchPackageProvider(Construct):
         permission is not reachable that way.
         """
         resource.node.add_dependency(self.invoke_permission)
+
+    def claim_package_name(
+        self, path: str, name: str, package_type: str, engine_version: str | None
+    ) -> None:
+        """Record an explicit package name of this stack; refuse one the service would refuse.
+
+        ZIP-PLUGIN names are unique per engine version (AWS's upgrade guide has users create a
+        plugin package with the same name for the new engine version before upgrading a
+        domain), so two plugin packages may share a name when their engine versions differ;
+        any other name may be used once. Names or engine versions known only at deploy time
+        are not compared.
+
+        :raises ValueError: naming both constructs, the rule and the fix.
+        """
+        if aws_cdk.Token.is_unresolved(name):
+            return
+        claims = self._package_names.setdefault(name, [])
+        for other_path, other_type, other_engine in claims:
+            plugins = package_type == other_type == "ZIP-PLUGIN"
+            if plugins and (
+                engine_version is None
+                or other_engine is None
+                or aws_cdk.Token.is_unresolved(engine_version)
+                or aws_cdk.Token.is_unresolved(other_engine)
+                or engine_version != other_engine
+            ):
+                continue
+            rule = (
+                f"{other_path} is a ZIP-PLUGIN package of the same name for the same engine "
+                f"version {engine_version}: plugin names are unique per engine version"
+                if plugins
+                else f"{other_path} already uses this name: package names are unique in the "
+                "account and Region (only ZIP-PLUGIN packages for different engine versions "
+                "may share one)"
+            )
+            raise ValueError(
+                f"{path}: package_name: {name!r} is invalid: {rule}. Use another package_name, "
+                "or omit it to have a unique name generated"
+            )
+        claims.append((path, package_type, engine_version))
 
     def register_association(
         self, domain_key: str, package: IConstruct, association: OpenSearchPackageAssociation

@@ -4,7 +4,7 @@ Operations and their phases (recorded in ``job.state`` so a polling invocation r
 
 - ``associate`` (Create and Update): ``package`` (wait until the package is AVAILABLE: a package
   still COPYING/VALIDATING cannot be associated) -> ``associate`` (AssociatePackage; "already in
-  desired state" is success; a conflict is retried while the domain runs another package
+  desired state" is success; a refusal is retried while the domain runs another package
   operation, and fails at once otherwise) -> ``active`` (wait until ListPackagesForDomain shows
   the package ACTIVE, with ``OspPackageVersion`` when given). An Update whose PackageID or
   DomainName changed gets a new physical id (CloudFormation then dissociates the old pair);
@@ -14,6 +14,12 @@ Operations and their phases (recorded in ``job.state`` so a polling invocation r
   and keep the old settings): ``dissociate`` -> ``gone`` -> the ``associate`` phases.
 - ``dissociate`` (Delete): ``dissociate`` (DissociatePackage) -> ``gone`` (wait until the package
   is no longer listed for the domain).
+
+The codes of the service's refusals are mostly undocumented (see docs/SERVICE-BEHAVIOUR.md), so
+after a refusal the domain's state decides: the package already ACTIVE with the wanted version
+is success, another association ASSOCIATING/DISSOCIATING means "busy, retry", a package the
+domain does not list has nothing to dissociate (the service answers ValidationException
+"Package is not associated to this domain" or ResourceNotFoundException).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from .opensearch_api import (
     error_message,
     failure_message,
     find_domain_package,
+    is_transient,
     package_gone,
 )
 from .outcome import Done, Outcome, ResourceFailure
@@ -56,6 +63,8 @@ _UNUSABLE_STATUSES = frozenset(
 #: How long a package may be missing from DescribePackages (eventual consistency).
 MISSING_GRACE_SECONDS = 30.0
 _ALREADY_DONE = "already in desired state"
+#: What the service says when the domain does not have the package (a ValidationException).
+_NOT_ASSOCIATED = "is not associated to this domain"
 _IN_PROGRESS = "in progress"
 #: Properties AssociatePackage cannot change on an existing association.
 _SETTINGS = ("PrerequisitePackageIDList", "AssociationConfiguration")
@@ -93,18 +102,38 @@ def _settings(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _domain_busy(job: Job, domain_name: str, message: str) -> bool:
-    """Whether a ConflictException means "another package operation is running on the domain"
-    (retry) rather than a conflict that will not go away (fail)."""
+#: Refusals whose meaning the domain's state decides (the service's codes for "busy" and the
+#: like are undocumented; the domain-config analogue of "busy" is a ValidationException).
+_STATE_DECIDES = frozenset({"ConflictException", "ValidationException"})
+
+
+def _listing(job: Job, domain_name: str) -> list[DomainPackageDetailsTypeDef]:
+    """The domain's associations (none when the domain does not exist)."""
+    try:
+        return list(domain_packages(job.opensearch, domain_name))
+    except DomainNotFound:
+        return []
+
+
+def _entry(
+    listing: list[DomainPackageDetailsTypeDef], package_id: str
+) -> DomainPackageDetailsTypeDef | None:
+    return next((d for d in listing if d.get("PackageID") == package_id), None)
+
+
+def _domain_busy(listing: list[DomainPackageDetailsTypeDef], message: str) -> bool:
+    """Whether a refusal means "another package operation is running on the domain" (retry)
+    rather than one that will not go away (fail)."""
     if _IN_PROGRESS in message.lower():
         return True
-    try:
-        return any(
-            details.get("DomainPackageStatus") in BUSY_DOMAIN_STATUSES
-            for details in domain_packages(job.opensearch, domain_name)
-        )
-    except DomainNotFound:
+    return any(d.get("DomainPackageStatus") in BUSY_DOMAIN_STATUSES for d in listing)
+
+
+def _already_active(details: DomainPackageDetailsTypeDef | None, wanted: str | None) -> bool:
+    """Whether the domain already runs the package ACTIVE (with the wanted version)."""
+    if details is None or details.get("DomainPackageStatus") != "ACTIVE":
         return False
+    return wanted is None or details.get("PackageVersion") == wanted
 
 
 class AssociationLifecycle:
@@ -222,16 +251,21 @@ class AssociationLifecycle:
             try:
                 job.opensearch.associate_package(**kwargs)
             except ClientError as error:
-                if error_code(error) != "ConflictException":
+                code = error_code(error)
+                if is_transient(error) or code not in _STATE_DECIDES:
                     raise
                 message = error_message(error)
                 if _ALREADY_DONE in message.lower():
                     logger.info("AssociatePackage: %s", message)
                     return True
-                if _domain_busy(job, props.domain_name, message):
+                listing = _listing(job, props.domain_name)
+                if _already_active(_entry(listing, props.package_id), props.package_version):
+                    logger.info("AssociatePackage: %s (already ACTIVE on the domain)", message)
+                    return True
+                if _domain_busy(listing, message):
                     return NotYet(f"the domain is busy: {message}")
                 raise ResourceFailure(
-                    f"{message} (AssociatePackage of {props.package_id} with domain "
+                    f"{message} ({code} from AssociatePackage of {props.package_id} with domain "
                     f"{props.domain_name})"
                 ) from error
             return True
@@ -281,18 +315,29 @@ class AssociationLifecycle:
             try:
                 job.opensearch.dissociate_package(PackageID=package_id, DomainName=domain_name)
             except ClientError as error:
+                if is_transient(error):
+                    raise
                 message = error_message(error)
-                if package_gone(error):
+                code = error_code(error)
+                if package_gone(error) or _NOT_ASSOCIATED in message.lower():
                     logger.info("DissociatePackage: %s (nothing to dissociate)", message)
                     return False
-                if error_code(error) != "ConflictException":
+                if code not in _STATE_DECIDES:
                     raise
-                if _ALREADY_DONE in message.lower():
-                    return True
-                if _domain_busy(job, domain_name, message):
+                listing = _listing(job, domain_name)
+                details = _entry(listing, package_id)
+                if details is None:
+                    logger.info(
+                        "DissociatePackage: %s (not listed: nothing to dissociate)", message
+                    )
+                    return False
+                if details.get("DomainPackageStatus") == "DISSOCIATING":
+                    return True  # an earlier try was applied (its answer was lost)
+                if _domain_busy(listing, message):
                     return NotYet(f"the domain is busy: {message}")
                 raise ResourceFailure(
-                    f"{message} (DissociatePackage of {package_id} from domain {domain_name})"
+                    f"{message} ({code} from DissociatePackage of {package_id} from domain "
+                    f"{domain_name})"
                 ) from error
             return True
 
@@ -325,6 +370,13 @@ class AssociationLifecycle:
             status = details.get("DomainPackageStatus", "")
             if status == "DISSOCIATION_FAILED":
                 raise _association_failed(details, domain_name)
+            if status == "DISSOCIATING" and details.get("PackageType") == "ZIP-PLUGIN":
+                # AWS: uninstalling a plugin an index still uses leaves the blue/green
+                # deployment in Processing (no failed status): say so if the wait times out.
+                return NotYet(
+                    "status DISSOCIATING; a plugin that an index still uses keeps the domain's "
+                    "blue/green deployment in Processing: remove it from the index settings"
+                )
             return NotYet(f"status {status}")
 
         job.waiter.until(probe, f"package {package_id} to leave domain {domain_name}")

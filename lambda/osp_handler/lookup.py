@@ -4,7 +4,8 @@ The package belongs to someone else (another stack, another tool, or another acc
 shared it): this lifecycle only reads it, with DescribePackages, and never changes or deletes it.
 
 - Create and Update: ``find`` (DescribePackages filtered by ``PackageName``, and ``PackageOwner``
-  when given, following ``NextToken``; exactly one match that is not DELETED) -> ``available``
+  and ``EngineVersion`` when given, following ``NextToken``; exactly one match that is not
+  DELETED; ZIP-PLUGIN names repeat once per engine version) -> ``available``
   when the package is still COPYING/VALIDATING (wait until AVAILABLE, as the package lifecycle
   does). The physical id is the package's id, so an Update that finds another package (a new
   name, or the package was re-created) replaces the resource, and the associations that use its
@@ -50,13 +51,16 @@ logger = logging.getLogger(__name__)
 
 LOOKUP_RESOURCE_TYPE = "Custom::OpenSearchPackageLookup"
 #: The properties of a lookup besides the control properties.
-LOOKUP_PROPERTIES = ("PackageName", "PackageOwner")
-#: Any name a package can have (the model's rule: 3-256 characters of ``[a-z][a-z0-9-]+``; the
-#: service creates at most 28, but a lookup never rejects a name the model allows).
+LOOKUP_PROPERTIES = ("PackageName", "PackageOwner", "EngineVersion")
+#: Any name a package can have (the model's rule: 3-256 characters of ``[a-z][a-z0-9-]+``).
 LOOKUP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9\-]{2,255}$")
 #: A ``PackageOwner`` filter value: the model's filter-value characters without the wildcards
 #: ``*`` and ``?`` (a lookup names one owner).
 OWNER_PATTERN = re.compile(r"^[0-9a-zA-Z._\\/\-]{1,1024}$")
+#: An ``EngineVersion`` (the model's pattern).
+ENGINE_PATTERN = re.compile(
+    r"^Elasticsearch_[0-9]\.[0-9]{1,2}$|^OpenSearch_[0-9]{1,2}\.[0-9]{1,2}$"
+)
 #: How long a package found by name may be missing by id (eventual consistency) before that
 #: means it was deleted.
 MISSING_GRACE_SECONDS = 30.0
@@ -68,15 +72,18 @@ class LookupProps:
 
     :param package_name: ``PackageName``: the name to look up.
     :param package_owner: ``PackageOwner``: the owner to require (``None``: any owner).
+    :param engine_version: ``EngineVersion``: the engine version to require (``None``: any).
     """
 
     package_name: str
     package_owner: str | None = None
+    engine_version: str | None = None
 
     def describe(self) -> str:
-        """``'name'``, or ``'name' owned by 'owner'``, for messages."""
+        """``'name'``, ``'name' owned by 'owner'``, ``... for OpenSearch_X.Y``, for messages."""
         owner = f" owned by {self.package_owner!r}" if self.package_owner is not None else ""
-        return f"{self.package_name!r}{owner}"
+        engine = f" for {self.engine_version}" if self.engine_version is not None else ""
+        return f"{self.package_name!r}{owner}{engine}"
 
     def filters(self) -> list[DescribePackagesFilterTypeDef]:
         """The DescribePackages filters of the lookup."""
@@ -85,6 +92,8 @@ class LookupProps:
         ]
         if self.package_owner is not None:
             filters.append({"Name": "PackageOwner", "Value": [self.package_owner]})
+        if self.engine_version is not None:
+            filters.append({"Name": "EngineVersion", "Value": [self.engine_version]})
         return filters
 
     def matches(self, details: PackageDetailsTypeDef) -> bool:
@@ -92,6 +101,8 @@ class LookupProps:
         if details.get("PackageName") != self.package_name:
             return False  # filter values may hold wildcards; a lookup wants the exact name
         if details.get("PackageStatus") == "DELETED":
+            return False
+        if self.engine_version is not None and details.get("EngineVersion") != self.engine_version:
             return False
         owner = details.get("PackageOwner")
         return self.package_owner is None or owner is None or owner == self.package_owner
@@ -121,8 +132,8 @@ def lookup_props(props: Mapping[str, Any]) -> LookupProps:
     if unknown:
         raise PropertyError(
             f"{LOOKUP_RESOURCE_TYPE} has no properties {unknown}; expected PackageName and "
-            f"optionally PackageOwner (and control properties {sorted(CONTROL_PROPERTIES)} or "
-            f"{CONTROL_PREFIX}*)"
+            "optionally PackageOwner and EngineVersion (and control properties "
+            f"{sorted(CONTROL_PROPERTIES)} or {CONTROL_PREFIX}*)"
         )
     name = _string(props, "PackageName")
     if name is None:
@@ -138,7 +149,12 @@ def lookup_props(props: Mapping[str, Any]) -> LookupProps:
             f"PackageOwner {owner!r} is invalid: give the owner exactly as DescribePackages "
             "reports it (letters, digits and . _ / \\ -, no wildcards), e.g. an account id"
         )
-    return LookupProps(name, owner)
+    engine = _string(props, "EngineVersion")
+    if engine is not None and ENGINE_PATTERN.match(engine) is None:
+        raise PropertyError(
+            f"EngineVersion {engine!r} is invalid: give it as OpenSearch_X.Y or Elasticsearch_X.Y"
+        )
+    return LookupProps(name, owner, engine)
 
 
 def find_packages(
@@ -185,14 +201,16 @@ def _not_found(props: LookupProps) -> ResourceFailure:
 def _ambiguous(props: LookupProps, found: list[PackageDetailsTypeDef]) -> ResourceFailure:
     listed = ", ".join(
         f"{d.get('PackageID', '?')} (owner {d.get('PackageOwner') or '?'}, "
-        f"status {d.get('PackageStatus', '?')})"
+        + (f"engine {d['EngineVersion']}, " if d.get("EngineVersion") else "")
+        + f"status {d.get('PackageStatus', '?')})"
         for d in found
     )
     return ResourceFailure(
         f"{len(found)} packages named {props.describe()} are visible in this account and "
         f"Region: {listed}",
-        remedy="pass package_owner (PackageOwner) to choose one, or import the package by id "
-        "with OpenSearchPackage.from_package_id",
+        remedy="pass package_owner (PackageOwner) or, for plugins (one package of a name per "
+        "engine version), engine_version (EngineVersion) to choose one, or import the package "
+        "by id with OpenSearchPackage.from_package_id",
     )
 
 

@@ -7,6 +7,7 @@ import hashlib
 import re
 
 __all__ = [
+    "GENERATED_NAME_MAX_LENGTH",
     "MAX_PACKAGE_NAME_LENGTH",
     "MAX_RULE_NAME_LENGTH",
     "PACKAGE_NAME_PATTERN",
@@ -20,10 +21,13 @@ __all__ = [
 
 #: Package ids: ``F123`` (custom), ``G123`` (AWS-provided), ``pkg-<hex>``.
 PACKAGE_ID_PATTERN = re.compile(r"^([FG][0-9]+)$|^(pkg-[a-f0-9]+)$")
-#: What the service accepts as a package name (the model allows 256, the service 28).
+#: What the service accepts as a package name: the model's 3-256 characters of
+#: ``[a-z][a-z0-9-]+`` (no shorter limit is publicly documented).
 PACKAGE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9\-]+$")
-MAX_PACKAGE_NAME_LENGTH = 28
+MAX_PACKAGE_NAME_LENGTH = 256
 MIN_PACKAGE_NAME_LENGTH = 3
+#: Generated names stay short (readable in the console; any length up to 256 would do).
+GENERATED_NAME_MAX_LENGTH = 28
 #: Domain names: 3-28 characters, lowercase letters, digits and hyphens, starting with a letter.
 DOMAIN_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9\-]{2,27}$")
 #: EventBridge rule names: 1-64 characters of ``[.\-_A-Za-z0-9]``.
@@ -49,7 +53,8 @@ def is_package_id(value: str | None) -> bool:
 
 
 def is_valid_package_name(name: str) -> bool:
-    """Whether ``name`` is a package name the service accepts (3-28 chars, ``[a-z][a-z0-9-]+``)."""
+    """Whether ``name`` is a package name the service accepts (3-256 chars,
+    ``[a-z][a-z0-9-]+``)."""
     return (
         MIN_PACKAGE_NAME_LENGTH <= len(name) <= MAX_PACKAGE_NAME_LENGTH
         and PACKAGE_NAME_PATTERN.fullmatch(name) is not None
@@ -68,14 +73,15 @@ def generated_package_name(
 
     ``<prefix>-<8 hex>``: the prefix comes from the logical id (lowercased, ``[a-z0-9-]`` only,
     starting with a letter), the hash from the stack id, the logical id and the properties whose
-    change replaces the package, so a replacement gets a new name. At most 28 characters.
+    change replaces the package, so a replacement gets a new name. At most
+    :data:`GENERATED_NAME_MAX_LENGTH` (28) characters.
     """
     digest = _digest(
         stack_id, logical_id, package_type, engine_version, "true" if vending_enabled else "false"
     )[:_HASH_LENGTH]
     prefix = re.sub(r"[^a-z0-9-]", "", logical_id.lower())
     prefix = re.sub(r"^[^a-z]+", "", prefix)
-    prefix = prefix[: MAX_PACKAGE_NAME_LENGTH - _HASH_LENGTH - 1].rstrip("-") or "package"
+    prefix = prefix[: GENERATED_NAME_MAX_LENGTH - _HASH_LENGTH - 1].rstrip("-") or "package"
     return f"{prefix}-{digest}"
 
 

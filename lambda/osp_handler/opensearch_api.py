@@ -13,7 +13,11 @@ from .outcome import ResourceFailure
 
 if TYPE_CHECKING:
     from types_boto3_opensearch.client import OpenSearchServiceClient
-    from types_boto3_opensearch.type_defs import DomainPackageDetailsTypeDef, PackageDetailsTypeDef
+    from types_boto3_opensearch.type_defs import (
+        DescribePackagesFilterTypeDef,
+        DomainPackageDetailsTypeDef,
+        PackageDetailsTypeDef,
+    )
 
 __all__ = [
     "BUSY_DOMAIN_STATUSES",
@@ -161,18 +165,30 @@ def describe_package(
 
 
 def find_package_by_name(
-    client: OpenSearchServiceClient, name: str
+    client: OpenSearchServiceClient, name: str, *, engine_version: str | None = None
 ) -> PackageDetailsTypeDef | None:
-    """Return the details of the package named ``name``, or ``None``."""
+    """Return the details of the package named ``name``, or ``None``.
+
+    :param engine_version: only a package of this ``EngineVersion`` (ZIP-PLUGIN names are unique
+        per engine version, not per account). Default: - any.
+    """
+    filters: list[DescribePackagesFilterTypeDef] = [{"Name": "PackageName", "Value": [name]}]
+    if engine_version:
+        filters.append({"Name": "EngineVersion", "Value": [engine_version]})
     try:
-        response = client.describe_packages(Filters=[{"Name": "PackageName", "Value": [name]}])
+        for page in pages(client.describe_packages, Filters=filters):
+            listed: list[PackageDetailsTypeDef] = page.get("PackageDetailsList", [])
+            for details in listed:
+                if (
+                    details.get("PackageName") == name
+                    and details.get("PackageStatus") != "DELETED"
+                    and (not engine_version or details.get("EngineVersion") == engine_version)
+                ):
+                    return details
     except ClientError as error:
         if package_gone(error):
             return None
         raise
-    for details in response.get("PackageDetailsList", []):
-        if details.get("PackageName") == name and details.get("PackageStatus") != "DELETED":
-            return details
     return None
 
 
@@ -223,7 +239,7 @@ def domain_packages(
         for page in pages(client.list_packages_for_domain, DomainName=domain_name):
             yield from page.get("DomainPackageDetailsList", [])
     except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
+        if package_gone(error):  # ResourceNotFoundException, or a ValidationException "not found"
             raise DomainNotFound(error_message(error)) from error
         raise
 

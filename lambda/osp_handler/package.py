@@ -55,6 +55,12 @@ MISSING_GRACE_SECONDS = 30.0
 #: How long DeletePackage may conflict while no domain lists the package but as DISSOCIATING
 #: (the dissociation that CloudFormation just finished can take a moment to reach the package).
 DISSOCIATION_GRACE_SECONDS = 60.0
+#: CreatePackage refusals after which the packages of the requested name decide whether the
+#: name is taken (the model's code is ResourceAlreadyExistsException; the message and whether
+#: the service uses it for every kind of duplicate are undocumented).
+_NAME_TAKEN_CODES = frozenset(
+    {"ResourceAlreadyExistsException", "ValidationException", "ConflictException"}
+)
 #: A package of the requested (explicit) name is adopted as "made by this very request,
 #: delivered twice" only when it was created at most ServiceTimeout + this slack ago.
 ADOPTION_SLACK_SECONDS = 600
@@ -149,6 +155,17 @@ def _is_as_requested(details: PackageDetailsTypeDef, props: PackageProps) -> boo
     )
 
 
+def _new_plugin_engine(new: PackageProps, old: PackageProps) -> bool:
+    """Whether a replacement makes a ZIP-PLUGIN for another engine version: its name may stay,
+    because plugin names are unique per engine version (AWS's upgrade guide has users create
+    a plugin package with the same name for each new engine version)."""
+    return (
+        new.package_type == old.package_type == "ZIP-PLUGIN"
+        and bool(new.engine_version)
+        and new.engine_version != old.engine_version
+    )
+
+
 class PackageLifecycle:
     """Create, update and delete OpenSearch Service packages (``Custom::OpenSearchPackage``)."""
 
@@ -169,7 +186,12 @@ class PackageLifecycle:
         new = package_props(request.props, model)
         old = package_props(request.old_props, model, lenient=True)
         replacing = new.replacing_changes(old)
-        if replacing and new.explicit_name is not None and new.explicit_name == old.explicit_name:
+        if (
+            replacing
+            and new.explicit_name is not None
+            and new.explicit_name == old.explicit_name
+            and not _new_plugin_engine(new, old)
+        ):
             details = job.waiter.call(
                 lambda: describe_package(job.opensearch, package_id),
                 f"DescribePackages {package_id}",
@@ -247,9 +269,14 @@ class PackageLifecycle:
             try:
                 response = job.opensearch.create_package(**kwargs)
             except ClientError as error:
-                if error_code(error) != "ResourceAlreadyExistsException":
+                # The code and message of a taken name are undocumented: whether a package of
+                # this name (and engine version, for a plugin) exists decides.
+                if is_transient(error) or error_code(error) not in _NAME_TAKEN_CODES:
                     raise
-                return self._adopt(job, props, name, generated=generated)
+                expected = error_code(error) == "ResourceAlreadyExistsException"
+                return self._adopt(
+                    job, props, name, generated=generated, error=error, expected=expected
+                )
             return response["PackageDetails"].get("PackageID", "")
 
         logger.info("creating package %r of type %s", name, props.package_type)
@@ -259,9 +286,28 @@ class PackageLifecycle:
         logger.info("package %r has id %s", name, package_id)
         job.state.update(phase="available", package_id=package_id, physical_id=package_id)
 
-    def _adopt(self, job: Job, props: PackageProps, name: str, *, generated: bool) -> str:
-        """Return the id of the existing package ``name`` if this request made it, else fail."""
-        existing = find_package_by_name(job.opensearch, name)
+    def _adopt(
+        self,
+        job: Job,
+        props: PackageProps,
+        name: str,
+        *,
+        generated: bool,
+        error: ClientError,
+        expected: bool,
+    ) -> str:
+        """Return the id of the existing package ``name`` if this request made it, else fail.
+
+        :param error: CreatePackage's refusal.
+        :param expected: whether it is ResourceAlreadyExistsException; another refusal is
+            raised as it is when no package of the name exists.
+        """
+        plugin = props.package_type == "ZIP-PLUGIN"
+        existing = find_package_by_name(
+            job.opensearch, name, engine_version=props.engine_version if plugin else None
+        )
+        if existing is None and not expected:
+            raise error
         if existing is None:
             raise ResourceFailure(
                 f"PackageName {name!r} is already used in this account and Region, but no "
@@ -281,9 +327,10 @@ class PackageLifecycle:
                 package_id,
             )
             return package_id
+        where = f" for {props.engine_version}" if plugin else ""
         raise ResourceFailure(
-            f"PackageName {name!r} is already used by package {package_id} in this account and "
-            "Region",
+            f"PackageName {name!r} is already used{where} by package {package_id} in this "
+            "account and Region",
             remedy="choose another package_name, or omit it to get a generated one",
         )
 
@@ -460,10 +507,15 @@ class PackageLifecycle:
             job.opensearch.delete_package(PackageID=package_id)
             return True
         except ClientError as error:
-            if error_code(error) != "ConflictException":
+            # "In use" is a ConflictException in the model; whatever the code, the domains that
+            # still list the package decide (gone packages are the caller's).
+            if is_transient(error) or package_gone(error):
                 raise
+            conflict = error_code(error) == "ConflictException"
             message = error_message(error)
             domains = _domains_using(job, package_id)
+            if not conflict and not domains:
+                raise
             using = [
                 f"{name} ({status})" for name, status in domains or () if status != "DISSOCIATING"
             ]

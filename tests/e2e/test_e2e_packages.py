@@ -184,14 +184,18 @@ def test_a_file_the_service_rejects_fails_the_create(aws: LocalAws, tmp_path: Pa
     stack = _stack_name()
     aws.s3.create_bucket(Bucket="e2e-sources-bad")
     aws.s3.put_object(
-        Bucket="e2e-sources-bad", Key="latin1.txt", Body="caf\xe9, coffee\n".encode("latin-1")
+        # A UTF-8 byte order mark: the emulation still rejects it (an UNVERIFIED rule; text in
+        # another encoding is accepted, as binary dictionaries are TXT-DICTIONARY packages).
+        Bucket="e2e-sources-bad",
+        Key="bom.txt",
+        Body="\ufeffcafé, coffee\n".encode(),
     )
 
     result = _deploy(
         aws,
         tmp_path / "out",
         stack,
-        PackageStackSpec(bucket_object=("e2e-sources-bad", "latin1.txt"), associate=False),
+        PackageStackSpec(bucket_object=("e2e-sources-bad", "bom.txt"), associate=False),
     )
 
     assert result.status == "ROLLBACK_COMPLETE", result.describe()

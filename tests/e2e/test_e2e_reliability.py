@@ -380,7 +380,11 @@ def test_service_timeout_and_rejected_file_after_the_hand_over_fail_clearly(
     )
     aws.s3.create_bucket(Bucket="reliability-sources")
     aws.s3.put_object(
-        Bucket="reliability-sources", Key="latin1.txt", Body="caf\xe9, coffee\n".encode("latin-1")
+        # A UTF-8 byte order mark: the emulation still rejects it (an UNVERIFIED rule; text in
+        # another encoding is accepted, as binary dictionaries are TXT-DICTIONARY packages).
+        Bucket="reliability-sources",
+        Key="bom.txt",
+        Body="\ufeffcafé, coffee\n".encode(),
     )
     calls_before = len(aws.opensearch.calls())
     polls_before = len(aws.scheduler.deliveries())
@@ -389,8 +393,8 @@ def test_service_timeout_and_rejected_file_after_the_hand_over_fail_clearly(
     packages = [
         # 8 s: the handler's deadline is at 4 s (half of it kept in reserve), mid-VALIDATING.
         Pkg("Slow", files["A"], timeout_seconds=8),
-        # AVAILABLE would come at 6 s: VALIDATION_FAILED (not UTF-8) comes then instead.
-        Pkg("Rejected", ("reliability-sources", "latin1.txt")),
+        # AVAILABLE would come at 6 s: VALIDATION_FAILED (a BOM) comes then instead.
+        Pkg("Rejected", ("reliability-sources", "bom.txt")),
     ]
 
     result = aws.cloudformation.deploy(synth(tmp_path / "o1", stack, packages), stack)

@@ -6,7 +6,8 @@ anything is deployed and report what the service or the engine would reject or m
 
 - every type: the file exists, is a regular file (not a directory) and is readable;
 - TXT-DICTIONARY: UTF-8 without byte-order mark, not empty, a warning above
-  :data:`DICTIONARY_HEAP_WARNING_BYTES` (dictionaries live in JVM heap); synonym files
+  :data:`DICTIONARY_HEAP_WARNING_BYTES` (dictionaries live in JVM heap); a binary dictionary
+  (``dictionary_kind="BINARY"``, e.g. a compiled Sudachi dictionary) only not empty; synonym files
   (``dictionary_kind="SYNONYMS"``) rule by rule as Lucene's Solr synonym parser reads them, stop
   word lists (``"STOPWORDS"``) line by line as OpenSearch loads them, and the user dictionaries
   of kuromoji (``"KUROMOJI_USER_DICTIONARY"``) and nori (``"NORI_USER_DICTIONARY"``) as
@@ -61,8 +62,9 @@ def check_package_file(
     :param engine_version: ``"OpenSearch_X.Y"`` or ``"Elasticsearch_X.Y"``: a plugin's
         descriptor must be built for it; ``None`` skips that comparison.
     :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"KUROMOJI_USER_DICTIONARY"``,
-        ``"NORI_USER_DICTIONARY"``, ``"USER_DICTIONARY"`` (encoding only) or ``None``
-        (TXT-DICTIONARY only): which format rules apply beyond UTF-8 text.
+        ``"NORI_USER_DICTIONARY"``, ``"USER_DICTIONARY"`` (encoding only), ``"BINARY"`` (none of
+        the text checks: the file need not be text) or ``None`` (TXT-DICTIONARY only): which
+        format rules apply beyond UTF-8 text.
     :param license_filepath: ``PackageConfiguration.LicenseFilepath`` (ZIP-PLUGIN only): a path
         inside the zip that must be a file.
     :param synonym_tokenizer: ``"STANDARD"`` or ``"WHITESPACE"`` (``"SYNONYMS"`` only): the

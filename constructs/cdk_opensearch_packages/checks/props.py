@@ -22,6 +22,7 @@ __all__ = [
     "validate_description",
     "validate_engine_compatibility",
     "validate_engine_version",
+    "validate_engine_version_format",
     "validate_package_id",
     "validate_package_name",
     "validate_timeout_seconds",
@@ -30,7 +31,7 @@ __all__ = [
 
 PACKAGE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]+$")
 PACKAGE_NAME_MIN = 3
-PACKAGE_NAME_MAX = 28
+PACKAGE_NAME_MAX = 256
 ENGINE_VERSION_PATTERN = re.compile(
     r"^Elasticsearch_[0-9]{1}\.[0-9]{1,2}$|^OpenSearch_[0-9]{1,2}\.[0-9]{1,2}$"
 )
@@ -86,7 +87,7 @@ def fail(path: str, prop: str, value: object, rule: str, fix: str) -> ValueError
 
 
 def validate_package_name(path: str, name: str | None) -> None:
-    """``package_name``: 3 to 28 characters matching ``[a-z][a-z0-9-]+``."""
+    """``package_name``: 3 to 256 characters matching ``[a-z][a-z0-9-]+`` (the model's rule)."""
     if name is None or is_unresolved(name):
         return
     if not PACKAGE_NAME_MIN <= len(name) <= PACKAGE_NAME_MAX or not PACKAGE_NAME_PATTERN.fullmatch(
@@ -162,7 +163,12 @@ def validate_engine_version(path: str, package_type: str, engine_version: str | 
             "it is required for ZIP-PLUGIN packages",
             "Set engine_version to the engine the plugin was built for, e.g. 'OpenSearch_2.19'",
         )
-    if is_unresolved(engine_version):
+    validate_engine_version_format(path, engine_version)
+
+
+def validate_engine_version_format(path: str, engine_version: str | None) -> None:
+    """``engine_version``, when given: the ``OpenSearch_X.Y`` / ``Elasticsearch_X.Y`` form."""
+    if engine_version is None or is_unresolved(engine_version):
         return
     if not ENGINE_VERSION_PATTERN.fullmatch(engine_version):
         raise fail(

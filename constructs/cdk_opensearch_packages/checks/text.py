@@ -5,6 +5,10 @@ with ``Files.newBufferedReader(path, UTF_8)``: a malformed byte fails the analyz
 "Unsupported character encoding detected ... files must be UTF-8 encoded", and a byte-order mark
 is not skipped but read as a character (U+FEFF) glued to the first word or rule. The format
 checks then read the text as the engine does, that character included.
+
+The service itself does not require text: binary Sudachi dictionaries are uploaded as
+TXT-DICTIONARY packages. ``dictionary_kind="BINARY"`` checks only that such a file is not empty
+and warns about its heap cost.
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ def check_text_dictionary(
     :param data: the file's content.
     :param dictionary_kind: ``"SYNONYMS"``, ``"STOPWORDS"``, ``"KUROMOJI_USER_DICTIONARY"`` and
         ``"NORI_USER_DICTIONARY"`` get their format checked; ``"USER_DICTIONARY"`` and ``None``
-        (or another kind) only the encoding, emptiness and size.
+        (or another kind) only the encoding, emptiness and size; ``"BINARY"`` (e.g. a compiled
+        Sudachi dictionary) only emptiness and size.
     :param synonym_tokenizer: ``"STANDARD"`` or ``"WHITESPACE"``: the tokenizer of the analyzers
         using a synonym file; ``None`` when unknown (see
         :func:`~cdk_opensearch_packages.checks.synonyms.check_synonym_rules`).
@@ -65,6 +70,16 @@ def check_text_dictionary(
             "domain's instances have the heap to spare (the JVM gets half of an instance's memory, "
             "at most about 32 GiB)",
         )
+
+    if dictionary_kind == "BINARY":
+        if not data:
+            collector.add(
+                "empty",
+                "error",
+                "the dictionary is empty",
+                "point to the compiled dictionary file, or drop the package",
+            )
+        return collector.findings()
 
     for mark, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(mark):

@@ -235,6 +235,28 @@ def test_fails_a_timeout_over_an_hour(stack: aws_cdk.Stack) -> None:
         )
 
 
+def test_a_plugin_lookup_can_name_its_engine_version(stack: aws_cdk.Stack) -> None:
+    """Plugin names repeat once per engine version: the engine version picks one."""
+    from aws_cdk import assertions, aws_opensearchservice
+
+    plugin = OpenSearchPackage.from_package_name(
+        stack,
+        "Plugin219",
+        "analysis-plugin",
+        engine_version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19,
+    )
+    assert plugin.engine_version == "OpenSearch_2.19"
+    assertions.Template.from_stack(stack).has_resource_properties(
+        "Custom::OpenSearchPackageLookup",
+        {"PackageName": "analysis-plugin", "EngineVersion": "OpenSearch_2.19"},
+    )
+
+
+def test_fails_a_lookup_engine_version_of_another_form(stack: aws_cdk.Stack) -> None:
+    with synth_fails(stack, r"^Fresh/Bad: engine_version: .*2\.19.* is invalid"):
+        OpenSearchPackage.from_package_name(stack, "Bad", "analysis-plugin", engine_version="2.19")
+
+
 def test_imported_attributes_are_carried_to_the_associations() -> None:
     stack = aws_cdk.Stack(aws_cdk.App(), "Attributes")
     shared = OpenSearchPackage.from_package_attributes(

@@ -58,14 +58,14 @@ def expect(prop: str, value: str, *fragments: str) -> str:
 
 @pytest.mark.parametrize(
     "name",
-    ["ab", "a" * 29, "Synonyms", "1synonyms", "syn_onyms", "syn onyms", "-synonyms", "synonyms\n"],
+    ["ab", "a" * 257, "Synonyms", "1synonyms", "syn_onyms", "syn onyms", "-synonyms", "synonyms\n"],
 )
 def test_fails_invalid_package_name(stack: aws_cdk.Stack, name: str) -> None:
     with synth_fails(stack, expect("package_name", name, "[a-z][a-z0-9-]+", "Use")):
         config(stack, package_name=name)
 
 
-@pytest.mark.parametrize("name", ["abc", "a" * 28, "product-synonyms-2"])
+@pytest.mark.parametrize("name", ["abc", "a" * 28, "a" * 29, "a" * 256, "product-synonyms-2"])
 def test_valid_package_names_pass(stack: aws_cdk.Stack, name: str) -> None:
     assert config(stack, package_name=name).node.id == "Package"
 
@@ -369,6 +369,60 @@ def test_pure_token_test_agrees_with_aws_cdk(stack: aws_cdk.Stack) -> None:
     for value in values:
         assert validation.is_unresolved(value) == aws_cdk.Token.is_unresolved(value), value
     assert sum(validation.is_unresolved(value) for value in values) == 6
+
+
+def _named_plugin(stack: aws_cdk.Stack, id: str, engine: str, name: str = "analysis-demo") -> Any:
+    return OpenSearchPackage(
+        stack,
+        id,
+        package_type=PackageType.ZIP_PLUGIN,
+        package_name=name,
+        engine_version=engine,
+        source=PackageSource.from_bucket(bucket(stack, f"bucket-{id.lower()}"), f"{id}.zip"),
+    )
+
+
+def test_plugin_packages_of_one_name_may_differ_in_engine_version(stack: aws_cdk.Stack) -> None:
+    """AWS's upgrade guide: a plugin package with the same name for the new engine version."""
+    _named_plugin(stack, "Plugin217", "OpenSearch_2.17")
+    _named_plugin(stack, "Plugin219", "OpenSearch_2.19")
+
+
+def test_fails_two_plugin_packages_of_one_name_and_engine_version(stack: aws_cdk.Stack) -> None:
+    _named_plugin(stack, "First", "OpenSearch_2.19")
+    with synth_fails(
+        stack,
+        expect("package_name", "analysis-demo", "Fresh/First", "unique per engine version"),
+    ):
+        _named_plugin(stack, "Second", "OpenSearch_2.19")
+
+
+def test_fails_a_dictionary_name_used_twice(stack: aws_cdk.Stack) -> None:
+    config(stack, package_name="shared-name")
+    with synth_fails(stack, expect("package_name", "shared-name", "unique in the")):
+        _named_plugin(stack, "Plugin", "OpenSearch_2.19", name="shared-name")
+
+
+def test_a_binary_dictionary_is_not_checked_as_text(stack: aws_cdk.Stack, tmp_path: Path) -> None:
+    """Compiled Sudachi dictionaries are TXT-DICTIONARY packages: no UTF-8 error for them."""
+    path = tmp_path / "system.dic"
+    path.write_bytes(bytes(range(256)) * 8)
+    OpenSearchPackage(
+        stack,
+        "Sudachi",
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(path)),
+        dictionary_kind=DictionaryKind.BINARY,
+    )
+    OpenSearchPackage(
+        stack,
+        "AsText",
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(path)),
+    )
+    problems = validation_problems(stack)
+    assert any("AsText" in problem and "invalid UTF-8" in problem for problem in problems)
+    assert not any("Sudachi" in problem for problem in problems), problems
 
 
 def test_every_problem_of_the_app_is_reported_in_one_synth(stack: aws_cdk.Stack) -> None:

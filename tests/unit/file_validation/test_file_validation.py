@@ -837,3 +837,10 @@ def test_fails_license_path_naming_a_folder(tmp_path: Path) -> None:
         check(path, "ZIP-PLUGIN", engine="OpenSearch_2.19", license_filepath="legal/"), "error"
     )
     assert_worded(message, str(path), "'legal/' is not a file in the zip")
+
+
+def test_a_binary_dictionary_gets_only_the_empty_and_size_checks(tmp_path: Path) -> None:
+    binary = write(tmp_path, b"\xef\xbb\xbf\x00\xff" + bytes(range(256)))
+    assert check(binary, kind="BINARY") == []
+    empty = write(tmp_path, b"")
+    assert [f.severity for f in check(empty, kind="BINARY")] == ["error"]

@@ -142,6 +142,7 @@ def test_a_busy_domain_is_retried_with_backoff(
     expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
     for _ in range(3):
         _expect_associate_error(stub, "ConflictException", "Another operation is in progress")
+        expect_list(stub, [domain_package("F999", "ASSOCIATING")])
     _expect_associate(stub)
     expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
 
@@ -388,6 +389,8 @@ def test_a_physical_id_that_is_not_an_association_succeeds_at_once(
 @pytest.mark.parametrize(
     "error",
     [
+        # the two shapes Terraform's delete path accepts for a package the domain lacks
+        ("ValidationException", "Package is not associated to this domain", 400),
         ("ResourceNotFoundException", "Package is not associated with the domain", 409),
         ("ValidationException", "Domain not found", 400),
     ],
@@ -411,6 +414,7 @@ def test_a_dissociation_in_progress_is_retried(
 ) -> None:
     event = load_event("association_delete")
     _expect_dissociate_error(stub, "ConflictException", "An update is in progress for the domain")
+    expect_list(stub, [domain_package(PID, "ACTIVE"), domain_package("F999", "ASSOCIATING")])
     _expect_dissociate(stub)
     expect_list(stub, [])
 
@@ -431,8 +435,8 @@ def test_other_dissociation_conflicts_fail_with_the_service_message(
         AssociationLifecycle().delete(make_job(event, opensearch, clock))
 
     assert str(failure.value) == (
-        "Package is used by index products (DissociatePackage of F111111111 from domain "
-        "search-domain)"
+        "Package is used by index products (ConflictException from DissociatePackage of "
+        "F111111111 from domain search-domain)"
     )
 
 
@@ -518,7 +522,7 @@ def test_a_conflict_while_the_domain_lists_an_operation_is_retried(
     event = load_event("association_create")
     expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
     _expect_associate_error(stub, "ConflictException", "The domain cannot take this request")
-    expect_list(stub, [domain_package("F999", "ASSOCIATING")])
+    expect_list(stub, [domain_package("F999", "ASSOCIATING")])  # one listing decides
     _expect_associate(stub)
     expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
 
@@ -538,8 +542,8 @@ def test_a_conflict_that_will_not_go_away_fails_at_once(
         AssociationLifecycle().create(make_job(event, opensearch, clock))
 
     assert str(failure.value) == (
-        "Plugin conflicts with package F555 (AssociatePackage of F111111111 with domain "
-        "search-domain)"
+        "Plugin conflicts with package F555 (ConflictException from AssociatePackage of "
+        "F111111111 with domain search-domain)"
     )
     assert clock.sleeps == []
 
@@ -590,3 +594,69 @@ def test_the_same_prerequisites_in_another_order_change_nothing(
     expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
 
     assert AssociationLifecycle().update(make_job(event, opensearch, clock)) == _done()
+
+
+@pytest.mark.parametrize("code", ["ConflictException", "ValidationException"])
+def test_a_refused_dissociation_of_a_package_the_domain_does_not_list_is_done(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock, code: str
+) -> None:
+    """Whatever the wording, the domain's listing decides: nothing to dissociate."""
+    event = load_event("association_delete")
+    _expect_dissociate_error(stub, code, "The request cannot be completed", 400)
+    expect_list(stub, [domain_package("F999", "ACTIVE")])
+
+    assert AssociationLifecycle().delete(make_job(event, opensearch, clock)) == Done(
+        f"{DOMAIN}|{PID}"
+    )
+
+
+def test_a_validation_refusal_while_the_domain_is_busy_is_retried(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """The code for a busy domain is undocumented (the domain-config analogue is a
+    ValidationException): the domain's listing decides."""
+    event = load_event("association_create")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_associate_error(stub, "ValidationException", "The domain cannot take this request")
+    expect_list(stub, [domain_package("F999", "DISSOCIATING")])
+    _expect_associate(stub)
+    expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
+
+    assert AssociationLifecycle().create(make_job(event, opensearch, clock)) == _done()
+
+
+def test_a_refusal_while_the_package_is_already_active_is_success(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """After an engine upgrade the service itself moved the plugin to this package: whatever
+    the refusal says, the package ACTIVE with the wanted version is success."""
+    event = load_event("association_create")
+    expect_describe(stub, PID, package(PID, "AVAILABLE", version="v1"))
+    _expect_associate_error(stub, "ConflictException", "Nothing to do")
+    expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
+    expect_list(stub, [domain_package(PID, "ACTIVE", version="v1")])
+
+    assert AssociationLifecycle().create(make_job(event, opensearch, clock)) == _done()
+
+
+def test_a_plugin_that_never_leaves_the_domain_times_out_saying_why(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """AWS: uninstalling a plugin an index still uses leaves the blue/green deployment in
+    Processing (no DISSOCIATION_FAILED); the timeout says what to do."""
+    from osp_handler.waiting import WaitTimeout
+
+    event = load_event("association_delete")
+    event["ResourceProperties"]["ServiceTimeout"] = "1"  # deadline after half a second
+    _expect_dissociate(stub)
+    stuck = domain_package(PID, "DISSOCIATING")
+    stuck["PackageType"] = "ZIP-PLUGIN"
+    del stuck["ReferencePath"]
+    expect_list(stub, [stuck])
+    expect_list(stub, [stuck])
+
+    with pytest.raises(WaitTimeout) as failure:
+        AssociationLifecycle().delete(make_job(event, opensearch, clock))
+
+    assert "blue/green deployment in Processing" in str(failure.value)
+    assert "remove it from the index settings" in str(failure.value)

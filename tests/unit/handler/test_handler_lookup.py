@@ -204,8 +204,31 @@ def test_fails_when_the_name_is_ambiguous_without_an_owner(
         "2 packages named 'shared-synonyms' are visible in this account and Region: "
         "F333333333 (owner 123456789012, status AVAILABLE), "
         "F222222222 (owner 111122223333, status COPYING): pass package_owner (PackageOwner) "
-        "to choose one, or import the package by id with OpenSearchPackage.from_package_id"
+        "or, for plugins (one package of a name per engine version), engine_version "
+        "(EngineVersion) to choose one, or import the package by id with "
+        "OpenSearchPackage.from_package_id"
     )
+
+
+def test_an_engine_version_picks_one_of_the_plugin_packages_of_a_name(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """ZIP-PLUGIN names repeat once per engine version: EngineVersion filters and matches."""
+    old = _shared("F333333333", package_type="ZIP-PLUGIN")
+    old["EngineVersion"] = "OpenSearch_2.17"
+    new = _shared(package_type="ZIP-PLUGIN")
+    new["EngineVersion"] = "OpenSearch_2.19"
+    event = _event()
+    event["ResourceProperties"]["EngineVersion"] = "OpenSearch_2.19"
+    engine_filter = {"Name": "EngineVersion", "Value": ["OpenSearch_2.19"]}
+    # a filter the service ignored would still leave only the package of that version
+    _expect_find(stub, [old, new], filters=[NAME_FILTER, OWNER_FILTER, engine_filter])
+
+    outcome = PackageLookupLifecycle().create(make_job(event, opensearch, clock))
+
+    assert isinstance(outcome, Done)
+    assert outcome.physical_id == PID
+    assert outcome.data["EngineVersion"] == "OpenSearch_2.19"
 
 
 def test_waits_while_the_package_is_copied_and_validated(
@@ -386,6 +409,7 @@ def test_delete_never_calls_the_service(
         ({"PackageName": ["x"]}, "property PackageName must be a string, got ['x']"),
         ({"PackageOwner": "1111*"}, "PackageOwner '1111*' is invalid"),
         ({"PackageOwner": "a b"}, "PackageOwner 'a b' is invalid"),
+        ({"EngineVersion": "2.19"}, "EngineVersion '2.19' is invalid"),
         ({"PackageID": "F1"}, "has no properties ['PackageID']"),
     ],
 )

@@ -247,6 +247,26 @@ def test_failed_package_is_deleted_and_the_service_message_comes_first(
     assert job.state["physical_id"] == "F111"  # the Delete that follows makes sure it is gone
 
 
+def test_a_plugin_validation_failure_reads_as_the_service_reports_it(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """Plugin validation failures have an empty ErrorType and a PluginValidationFailureReason
+    message (AWS's custom-plugin guide); the FAILED reason shows that text."""
+    event = load_event("package_create")
+    name = _generated_name(event)
+    _expect_create(stub, name, package("F111", "COPYING", name=name))
+    failed = package("F111", "VALIDATION_FAILED", name=name)
+    text = "PluginValidationFailureReason : The provided plugin could not be loaded"
+    failed["ErrorDetails"] = {"ErrorType": "", "ErrorMessage": text}
+    expect_describe(stub, "F111", failed)
+    stub.add_response("delete_package", {}, {"PackageID": "F111"})
+
+    with pytest.raises(ResourceFailure) as failure:
+        PackageLifecycle().create(make_job(event, opensearch, clock))
+
+    assert str(failure.value) == f"{text} (package F111, status VALIDATION_FAILED)"
+
+
 def test_failed_package_whose_deletion_fails_still_fails_with_the_service_message(
     opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
 ) -> None:
@@ -365,9 +385,16 @@ def test_a_validation_error_of_create_package_fails_at_once(
     event = load_event("package_create")
     name = _generated_name(event)
     _expect_create_error(stub, name, "ValidationException", "S3 object not found", 400)
+    # No package of the name exists: the refusal is not about the name, it fails as it is.
+    stub.add_response(
+        "describe_packages",
+        {"PackageDetailsList": []},
+        {"Filters": [{"Name": "PackageName", "Value": [name]}]},
+    )
 
     with pytest.raises(ClientError, match="S3 object not found"):
         PackageLifecycle().create(make_job(event, opensearch, clock))
+    stub.assert_no_pending_responses()
 
 
 def test_a_package_missing_right_after_create_is_awaited_briefly(
@@ -418,7 +445,7 @@ def test_fails_when_the_package_is_deleted_while_waiting(
         ({"PackageNmae": "x"}, "Custom::OpenSearchPackage has no property 'PackageNmae'"),
         ({"PackageType": None}, "requires the properties ['PackageType']"),
         ({"PackageName": "Synonyms_1"}, "PackageName 'Synonyms_1' is invalid"),
-        ({"PackageName": "a" * 29}, "is invalid: use 3-28 characters"),
+        ({"PackageName": "a" * 257}, "256"),
         ({"PackageSource": {"S3Bucket": "b"}}, "property PackageSource has unknown keys"),
     ],
 )
@@ -438,3 +465,34 @@ def test_fails_on_bad_properties_before_calling_the_service(
 
     with pytest.raises(PropertyError, match=re.escape(message)):
         PackageLifecycle().create(make_job(event, opensearch, clock))
+
+
+def test_a_taken_plugin_name_is_looked_up_for_its_engine_version_only(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """ZIP-PLUGIN names are unique per engine version: the package of the same name for
+    another version is not this request's and is never adopted."""
+    event = load_event("package_create_plugin")
+    stub.add_client_error("create_package", "ResourceAlreadyExistsException", "exists", 409)
+    mine = package(
+        "F111", "VALIDATING", name="analysis-plugin", package_type="ZIP-PLUGIN", created=START
+    )
+    mine["EngineVersion"] = "OpenSearch_2.17"
+    mine["PackageDescription"] = "Custom analysis plugin"
+    stub.add_response(
+        "describe_packages",
+        {"PackageDetailsList": [mine]},
+        {
+            "Filters": [
+                {"Name": "PackageName", "Value": ["analysis-plugin"]},
+                {"Name": "EngineVersion", "Value": ["OpenSearch_2.17"]},
+            ]
+        },
+    )
+    expect_describe(stub, "F111", {**mine, "PackageStatus": "AVAILABLE"})
+
+    outcome = PackageLifecycle().create(make_job(event, opensearch, clock))
+
+    assert isinstance(outcome, Done)
+    assert outcome.physical_id == "F111"
+    stub.assert_no_pending_responses()

@@ -127,6 +127,7 @@ def test_a_validation_error_that_is_not_not_found_fails(
     stub.add_client_error(
         "delete_package", "ValidationException", "bad id", 400, expected_params={"PackageID": PID}
     )
+    _expect_domains(stub)  # no domain uses it: the state does not explain the refusal
 
     with pytest.raises(Exception, match="bad id"):
         PackageLifecycle().delete(make_job(event, opensearch, clock))

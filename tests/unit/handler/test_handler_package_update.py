@@ -333,11 +333,37 @@ def test_engine_version_and_name_change_replace_the_package(
     assert job.state["replaces"] == "F222222222"
 
 
+def test_a_plugin_for_a_new_engine_version_keeps_its_name(
+    opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
+) -> None:
+    """Plugin names are unique per engine version (AWS's upgrade guide: create a package with
+    the same name for the new version), so the replacement is created under the same name."""
+    event = load_event("package_update_replace")
+    event["ResourceProperties"]["PackageName"] = "analysis-plugin"
+    stub.add_response(
+        "create_package",
+        {"PackageDetails": package("F444", "COPYING", name="analysis-plugin")},
+    )
+    expect_describe(
+        stub, "F444", package("F444", "AVAILABLE", name="analysis-plugin", version="v1")
+    )
+    job = make_job(event, opensearch, clock)
+
+    outcome = PackageLifecycle().update(job)
+
+    assert isinstance(outcome, Done)
+    assert outcome.physical_id == "F444"
+    assert job.state["replaces"] == "F222222222"
+    stub.assert_no_pending_responses()
+
+
 def test_replacement_with_an_unchanged_explicit_name_fails_before_creating_anything(
     opensearch: OpenSearchServiceClient, stub: Stubber, clock: FakeClock
 ) -> None:
     event = load_event("package_update_replace")
     event["ResourceProperties"]["PackageName"] = "analysis-plugin"
+    event["ResourceProperties"]["EngineVersion"] = "OpenSearch_2.17"
+    event["ResourceProperties"]["PackageVendingOptions"] = {"VendingEnabled": "true"}
     existing = package("F222222222", "AVAILABLE", name="analysis-plugin", package_type="ZIP-PLUGIN")
     existing["EngineVersion"] = "OpenSearch_2.17"
     expect_describe(stub, "F222222222", existing)
@@ -347,7 +373,7 @@ def test_replacement_with_an_unchanged_explicit_name_fails_before_creating_anyth
     stub.assert_no_pending_responses()
 
     assert str(failure.value) == (
-        "EngineVersion 'OpenSearch_2.17' -> 'OpenSearch_2.19' replaces package F222222222, but "
+        "PackageVendingOptions.VendingEnabled False -> True replaces package F222222222, but "
         "PackageName 'analysis-plugin' did not change and package names are unique per account "
         "and Region (the new package is created before the old one is deleted): change "
         "package_name, or omit it to get a generated one"
@@ -356,8 +382,8 @@ def test_replacement_with_an_unchanged_explicit_name_fails_before_creating_anyth
     reason = response_reason(failure.value)
     assert len(str(failure.value)) > MAX_REASON_CHARS >= len(reason)
     assert reason.startswith(
-        "Change package_name, or omit it to get a generated one. Why: EngineVersion "
-        "'OpenSearch_2.17' -> 'OpenSearch_2.19' replaces package F222222222"
+        "Change package_name, or omit it to get a generated one. Why: "
+        "PackageVendingOptions.VendingEnabled False -> True replaces package F222222222"
     )
 
 
@@ -367,6 +393,8 @@ def test_rollback_of_a_refused_replacement_replaces_nothing(
     """CloudFormation rolls a refused update back with an Update to the old properties."""
     refused = load_event("package_update_replace")
     refused["ResourceProperties"]["PackageName"] = "analysis-plugin"
+    refused["ResourceProperties"]["EngineVersion"] = "OpenSearch_2.17"
+    refused["ResourceProperties"]["PackageVendingOptions"] = {"VendingEnabled": "true"}
     rollback = dict(refused)
     rollback["ResourceProperties"] = refused["OldResourceProperties"]
     rollback["OldResourceProperties"] = refused["ResourceProperties"]
@@ -374,6 +402,7 @@ def test_rollback_of_a_refused_replacement_replaces_nothing(
         "F222222222", "AVAILABLE", name="analysis-plugin", package_type="ZIP-PLUGIN", version="v1"
     )
     existing["EngineVersion"] = "OpenSearch_2.17"
+    existing["PackageVendingOptions"] = {"VendingEnabled": False}
     expect_describe(stub, "F222222222", existing)  # one look: it is as the rollback asks
 
     outcome = PackageLifecycle().update(make_job(rollback, opensearch, clock))

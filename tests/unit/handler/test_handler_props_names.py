@@ -228,3 +228,13 @@ def test_placeholder_ids_are_never_package_or_association_ids(logical_id: str) -
     assert placeholder == placeholder_physical_id(
         stack_id=STACK, logical_id=logical_id, request_id="r"
     )
+
+
+@pytest.mark.parametrize(
+    ("length", "valid"), [(2, False), (3, True), (29, True), (256, True), (257, False)]
+)
+def test_package_names_follow_the_models_3_to_256_characters(length: int, valid: bool) -> None:
+    """No 28-character limit: the model allows 256 and no public source shows less."""
+    from osp_handler.names import is_valid_package_name
+
+    assert is_valid_package_name("a" * length) is valid

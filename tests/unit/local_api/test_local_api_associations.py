@@ -76,10 +76,45 @@ def test_associate_needs_an_existing_package_and_domain(
         client.list_packages_for_domain(DomainName="elsewhere")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.list_domains_for_package(PackageID="F404")
-    with pytest.raises(client.exceptions.ResourceNotFoundException):
-        client.dissociate_package(PackageID=package_id, DomainName=domain)
     with pytest.raises(client.exceptions.ValidationException):
         client.associate_package(PackageID=package_id, DomainName="Upper-Case")
+
+
+def test_dissociating_a_package_the_domain_does_not_have_answers_as_reported(
+    client: Any, clock: ManualClock, put: Put, domain: str, service: LocalOpenSearchService
+) -> None:
+    """Terraform's delete path: ValidationException "Package is not associated to this domain"
+    (the default), or ResourceNotFoundException (the other shape, an emulator option)."""
+    package_id = create_available(client, clock, put(b"a"))
+    with pytest.raises(client.exceptions.ValidationException) as excinfo:
+        client.dissociate_package(PackageID=package_id, DomainName=domain)
+    assert error_code(excinfo) == (
+        "ValidationException",
+        400,
+        "Package is not associated to this domain",
+    )
+    service.not_associated = "ResourceNotFoundException"
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.dissociate_package(PackageID=package_id, DomainName=domain)
+
+
+def test_an_unknown_package_id_answers_either_reported_shape(
+    client: Any, service: LocalOpenSearchService, domain: str
+) -> None:
+    """Terraform treats ResourceNotFoundException and ValidationException "Package not found"
+    alike for DescribePackages/DeletePackage of an unknown id: the emulator answers either."""
+    for call in (
+        lambda: client.describe_packages(Filters=[{"Name": "PackageID", "Value": ["F404"]}]),
+        lambda: client.delete_package(PackageID="F404"),
+        lambda: client.associate_package(PackageID="F404", DomainName=domain),
+    ):
+        service.package_not_found = "ResourceNotFoundException"
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            call()
+        service.package_not_found = "ValidationException"
+        with pytest.raises(client.exceptions.ValidationException) as excinfo:
+            call()
+        assert error_code(excinfo)[2] == "Package not found"
 
 
 def test_associate_needs_an_available_package(
@@ -127,7 +162,7 @@ def test_reassociating_the_same_version_is_already_in_desired_state(
     clock.advance(PHASE)
     with pytest.raises(client.exceptions.ConflictException) as excinfo:
         client.associate_package(PackageID=package_id, DomainName=domain)
-    assert error_code(excinfo)[2] == "Package is already in desired state."
+    assert error_code(excinfo)[2] == "Package is already in desired state"
 
 
 def test_a_new_version_is_rolled_out_by_associating_again(

@@ -113,7 +113,20 @@ def test_control_endpoints(
     assert status == 200 and domains == {"domains": []}
     assert service.associations() == []
 
+    assert http(service, "/_local/answers") == (
+        200,
+        {"package_not_found": "ResourceNotFoundException", "not_associated": "ValidationException"},
+    )
+    status, answers = http(
+        service, "/_local/answers", {"not_associated": "ResourceNotFoundException"}
+    )
+    assert status == 200 and answers["not_associated"] == "ResourceNotFoundException"
+    assert service.not_associated == "ResourceNotFoundException"
+    assert http(service, "/_local/answers", {"not_associated": "ConflictException"})[0] == 400
+    assert http(service, "/_local/answers", {"shape": "x"})[0] == 400
+
     assert http(service, "/_local/reset", {})[0] == 200
+    assert service.not_associated == "ValidationException"  # the construction-time answer
     assert service.packages() == [] and service.calls() == [] and service.transitions() == []
     assert service.timeline.copying == PHASE
 

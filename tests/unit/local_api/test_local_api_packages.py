@@ -102,26 +102,25 @@ def test_missing_source_ends_in_copy_failed(
     "case",
     [
         ("TXT-DICTIONARY", b"", "InvalidDictionary", "empty"),
-        ("TXT-DICTIONARY", b"caf\xe9, coffee\n", "InvalidDictionary", "not UTF-8"),
         ("TXT-DICTIONARY", b"\xef\xbb\xbfa, b\n", "InvalidDictionary", "byte order mark"),
-        ("ZIP-PLUGIN", b"not a zip", "InvalidPluginArchive", "not a zip"),
-        ("ZIP-PLUGIN", plugin_zip(""), "InvalidPluginArchive", "plugin-descriptor.properties"),
+        ("ZIP-PLUGIN", b"not a zip", "", "PluginValidationFailureReason : "),
+        ("ZIP-PLUGIN", plugin_zip(""), "", "plugin-descriptor.properties"),
         (
             "ZIP-PLUGIN",
             plugin_zip("version=1\n"),
-            "InvalidPluginDescriptor",
+            "",
             "lacks the required property 'name'",
         ),
         (
             "ZIP-PLUGIN",
             plugin_zip(DESCRIPTOR.replace("2.19.0", "2.17.1")),
-            "InvalidPluginDescriptor",
+            "",
             "the package's engine version is OpenSearch_2.19",
         ),
         (
             "ZIP-PLUGIN",
             plugin_zip(folder="analysis-demo/"),
-            "InvalidPluginArchive",
+            "",
             "not at the root of the zip",
         ),
         ("PACKAGE-LICENSE", b"", "EmptyFile", "empty"),
@@ -143,6 +142,16 @@ def test_rejected_content_ends_in_validation_failed(
     assert failed["PackageStatus"] == "VALIDATION_FAILED"
     assert failed["ErrorDetails"]["ErrorType"] == error_type
     assert fragment in failed["ErrorDetails"]["ErrorMessage"]
+    if package_type == "ZIP-PLUGIN":  # as the service reports plugin validation failures
+        assert failed["ErrorDetails"]["ErrorMessage"].startswith("PluginValidationFailureReason : ")
+
+
+def test_a_dictionary_need_not_be_text(client: Any, clock: ManualClock, put: Put) -> None:
+    """Binary Sudachi dictionaries are TXT-DICTIONARY packages: content that is not UTF-8 is
+    accepted (the emulation used to end it in VALIDATION_FAILED)."""
+    binary = bytes(range(256)) * 4 + b"caf\xe9"
+    package_id = create_available(client, clock, put(binary))
+    assert describe(client, package_id)["PackageStatus"] == "AVAILABLE"
 
 
 def test_plugin_properties_and_configuration_become_available(
@@ -180,7 +189,11 @@ def test_plugin_properties_and_configuration_become_available(
     ("package_type", "extra", "fragment"),
     [
         ("TXT-DICTIONARY", {"EngineVersion": "OpenSearch_2.19"}, "EngineVersion"),
-        ("ZIP-PLUGIN", {}, "EngineVersion is required"),
+        (
+            "ZIP-PLUGIN",
+            {},
+            "Operation not allowed. EngineVersion is a required parameter for this operation.",
+        ),
         (
             "PACKAGE-LICENSE",
             {
@@ -222,7 +235,7 @@ def test_encryption_without_a_key_is_fine_for_a_dictionary(client: Any, put: Put
 @pytest.mark.parametrize(
     ("name", "fragment"),
     [
-        ("a" * 29, "28 characters"),
+        ("a" * 257, "less than or equal to 256"),
         # The model's pattern, matched against the whole name, refuses these first.
         ("Upper-case", "at 'packageName' failed to satisfy constraint: Member must satisfy"),
         ("bad_underscore", "at 'packageName' failed to satisfy constraint: Member must satisfy"),
@@ -237,11 +250,56 @@ def test_names_the_service_refuses(raw_client: Any, put: Put, name: str, fragmen
     assert fragment in error_code(excinfo)[2]
 
 
-def test_a_28_character_name_is_accepted(client: Any, put: Put) -> None:
+@pytest.mark.parametrize("length", [28, 29, 256])
+def test_names_up_to_the_models_256_characters_are_accepted(
+    client: Any, put: Put, length: int
+) -> None:
+    """No 28-character limit: the model allows 256 and no public source shows less."""
+    name = "a" * length
     created = client.create_package(
-        PackageName="a" * 28, PackageType="TXT-DICTIONARY", PackageSource=put(b"a")
+        PackageName=name, PackageType="TXT-DICTIONARY", PackageSource=put(b"a")
     )
-    assert created["PackageDetails"]["PackageName"] == "a" * 28
+    assert created["PackageDetails"]["PackageName"] == name
+
+
+def test_plugin_names_are_unique_per_engine_version(
+    client: Any, clock: ManualClock, put: Put
+) -> None:
+    """AWS has users create a ZIP-PLUGIN package with the same name for each new engine version;
+    a dictionary name stays unique."""
+    first = client.create_package(
+        PackageName="analysis-demo",
+        PackageType="ZIP-PLUGIN",
+        PackageSource=put(plugin_zip(DESCRIPTOR.replace("2.19.0", "2.17.0"))),
+        EngineVersion="OpenSearch_2.17",
+    )["PackageDetails"]["PackageID"]
+    second = client.create_package(
+        PackageName="analysis-demo",
+        PackageType="ZIP-PLUGIN",
+        PackageSource=put(plugin_zip()),
+        EngineVersion="OpenSearch_2.19",
+    )["PackageDetails"]["PackageID"]
+    assert first != second
+    with pytest.raises(client.exceptions.ResourceAlreadyExistsException):
+        client.create_package(
+            PackageName="analysis-demo",
+            PackageType="ZIP-PLUGIN",
+            PackageSource=put(plugin_zip()),
+            EngineVersion="OpenSearch_2.19",
+        )
+    client.create_package(
+        PackageName="words", PackageType="TXT-DICTIONARY", PackageSource=put(b"a")
+    )
+    with pytest.raises(client.exceptions.ResourceAlreadyExistsException):
+        client.create_package(
+            PackageName="words", PackageType="TXT-DICTIONARY", PackageSource=put(b"b")
+        )
+    clock.advance(2 * PHASE)
+    named = client.describe_packages(Filters=[{"Name": "PackageName", "Value": ["analysis-demo"]}])
+    assert sorted(p["EngineVersion"] for p in named["PackageDetailsList"]) == [
+        "OpenSearch_2.17",
+        "OpenSearch_2.19",
+    ]
 
 
 def test_source_needs_bucket_and_key(client: Any) -> None:
@@ -417,7 +475,7 @@ def test_a_failed_update_keeps_the_available_version_and_can_be_retried(
     client: Any, clock: ManualClock, put: Put, service: LocalOpenSearchService
 ) -> None:
     package_id = create_available(client, clock, put(b"a, b\n"))
-    client.update_package(PackageID=package_id, PackageSource=put(b"\xff\xfe"))
+    client.update_package(PackageID=package_id, PackageSource=put(b""))
     clock.advance(2 * PHASE)
     failed = describe(client, package_id)
     assert failed["PackageStatus"] == "VALIDATION_FAILED"

@@ -9,7 +9,9 @@
 - ``AWS::Lambda::Permission``: added to the function's policy in moto (the EventBridge scheduler
   reads it to decide whether a rule may invoke the function).
 - ``AWS::IAM::Role``/``AWS::IAM::Policy``, ``AWS::S3::Bucket``: created in moto.
-- ``AWS::OpenSearchService::Domain``: registered with the local OpenSearch packages API.
+- ``AWS::OpenSearchService::Domain``: registered with the local OpenSearch packages API; an
+  ``EngineVersion`` update is an engine upgrade there (associated custom plugins move to their
+  same-name package for the new version, or the update fails).
 - Anything else: recorded with a plausible physical id and ARN, so ``Ref``/``GetAtt`` resolve.
 """
 
@@ -749,7 +751,9 @@ class OpenSearchDomainProvisioner(Provisioner):
         old_props: dict[str, Any],
         old_attributes: dict[str, Any],
     ) -> Provisioned:
-        """A new engine version is an upgrade of the same domain."""
+        """A new engine version is an upgrade of the same domain; it fails (as AWS's blue/green
+        deployment does) when an associated custom plugin has no package of its name for the
+        new version."""
         self._register(physical_id, props)
         return Provisioned(physical_id, dict(old_attributes))
 

@@ -22,8 +22,11 @@ Inspection and control (never an AWS path), JSON in and out:
   ``GET /_local/transitions[?package_id=F..&kind=package]``;
 - ``GET|POST|DELETE /_local/faults`` (read, change as :meth:`.FaultInjector.set_from_mapping`,
   clear); ``GET|POST /_local/timeline`` (phase seconds, partial update);
+- ``GET|POST /_local/answers`` (``{"package_not_found"?, "not_associated"?}``: which of the two
+  reported answers the service gives, see :class:`LocalOpenSearchService`);
 - ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?}``),
-  ``DELETE /_local/domains/<name>``; ``POST /_local/in-use`` (``{"DomainName", "PackageID"}``);
+  ``DELETE /_local/domains/<name>``; ``POST|DELETE /_local/in-use``
+  (``{"DomainName", "PackageID"}``: mark, release);
 - ``POST /_local/reset``.
 """
 
@@ -53,7 +56,7 @@ from cdk_opensearch_packages.local.faults import (
     FaultInjector,
     drop_connection,
 )
-from cdk_opensearch_packages.local.opensearch.errors import ERRORS_BY_OPERATION, ApiError
+from cdk_opensearch_packages.local.opensearch.errors import ERRORS_BY_OPERATION, ApiError, case
 from cdk_opensearch_packages.local.opensearch.model import (
     SERVED_OPERATIONS,
     build_url_map,
@@ -68,8 +71,11 @@ from cdk_opensearch_packages.local.opensearch.source import (
 )
 from cdk_opensearch_packages.local.opensearch.state import (
     DEFAULT_ENGINE_VERSION,
+    NotAssociatedCode,
+    PackageNotFoundCode,
     PackageStore,
     Transition,
+    UpgradeRefused,
 )
 from cdk_opensearch_packages.local.opensearch.timeline import (
     Clock,
@@ -98,6 +104,7 @@ __all__ = [
     "SystemClock",
     "Timeline",
     "Transition",
+    "UpgradeRefused",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -179,6 +186,12 @@ class LocalOpenSearchService(BackgroundWsgiServer):
     :param package_quota: packages per Region (the service's 25).
     :param domain_package_quota: packages per domain (the service's 20).
     :param source_reader: reads package sources instead of S3 at ``s3_endpoint_url``.
+    :param package_not_found: the answer for an unknown package id, one of the two public
+        sources show: ``"ResourceNotFoundException"`` (default) or ``"ValidationException"``
+        ("Package not found").
+    :param not_associated: the answer of DissociatePackage for a package the domain does not
+        have, one of the two public sources show: ``"ValidationException"`` (default, "Package
+        is not associated to this domain") or ``"ResourceNotFoundException"``.
     """
 
     def __init__(
@@ -196,6 +209,8 @@ class LocalOpenSearchService(BackgroundWsgiServer):
         package_quota: int = 25,
         domain_package_quota: int = 20,
         source_reader: SourceReader | None = None,
+        package_not_found: PackageNotFoundCode = "ResourceNotFoundException",
+        not_associated: NotAssociatedCode = "ValidationException",
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -213,6 +228,8 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             seed=seed,
             package_quota=package_quota,
             domain_package_quota=domain_package_quota,
+            package_not_found=package_not_found,
+            not_associated=not_associated,
         )
         self._calls: list[CallRecord] = []
         self._calls_lock = threading.Lock()
@@ -252,12 +269,41 @@ class LocalOpenSearchService(BackgroundWsgiServer):
     def timeline(self, value: Timeline) -> None:
         self._store.timeline = value
 
+    @property
+    def package_not_found(self) -> PackageNotFoundCode:
+        """The answer for an unknown package id (settable at run time)."""
+        return self._store.package_not_found
+
+    @package_not_found.setter
+    def package_not_found(self, value: PackageNotFoundCode) -> None:
+        if value not in ("ResourceNotFoundException", "ValidationException"):
+            raise ValueError(f"package_not_found must be a code, got {value!r}")
+        self._store.package_not_found = value
+
+    @property
+    def not_associated(self) -> NotAssociatedCode:
+        """DissociatePackage's answer for a package the domain does not have (settable)."""
+        return self._store.not_associated
+
+    @not_associated.setter
+    def not_associated(self, value: NotAssociatedCode) -> None:
+        if value not in ("ResourceNotFoundException", "ValidationException"):
+            raise ValueError(f"not_associated must be a code, got {value!r}")
+        self._store.not_associated = value
+
+    def answers(self) -> dict[str, str]:
+        """:return: which reported answer the service gives where public sources show two:
+        ``{"package_not_found": ..., "not_associated": ...}``."""
+        return {"package_not_found": self.package_not_found, "not_associated": self.not_associated}
+
     def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
-        """Make a domain exist (idempotent; a new engine version is an upgrade).
+        """Make a domain exist (idempotent; a new engine version is an upgrade, which moves each
+        associated plugin to its package of the same name for the new version).
 
         :param name: the domain name.
         :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``.
         :raises ValueError: invalid name or engine version.
+        :raises UpgradeRefused: a plugin has no package of its name for the new version.
         """
         self._store.register_domain(name, engine_version)
 
@@ -269,13 +315,23 @@ class LocalOpenSearchService(BackgroundWsgiServer):
         self._store.unregister_domain(name)
 
     def mark_in_use(self, domain_name: str, package_id: str) -> None:
-        """Make the next dissociation of the package from the domain end in
-        DISSOCIATION_FAILED, as when an index uses it.
+        """Mark the package as used by an index of the domain: the next dissociation of a
+        dictionary ends in DISSOCIATION_FAILED; a plugin's stays DISSOCIATING (a stuck
+        blue/green deployment) until :meth:`release_in_use`.
 
         :param domain_name: the domain.
         :param package_id: the package.
         """
         self._store.mark_in_use(domain_name, package_id)
+
+    def release_in_use(self, domain_name: str, package_id: str) -> None:
+        """The index no longer uses the package: clear the mark; a plugin's stuck dissociation
+        finishes.
+
+        :param domain_name: the domain.
+        :param package_id: the package.
+        """
+        self._store.release_in_use(domain_name, package_id)
 
     def packages(self) -> list[dict[str, Any]]:
         """:return: every package, shaped as DescribePackages' ``PackageDetails`` (timestamps in
@@ -335,12 +391,13 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             "domains": self.domains(),
             "faults": self.faults.config.to_dict(),
             "timeline": self.timeline.to_dict(),
+            "answers": self.answers(),
             "clock": {"t": self.clock.monotonic(), "wall": self.clock.time()},
         }
 
     def reset(self) -> None:
         """Back to the start: no packages, domains, calls or transitions; the construction-time
-        timeline, faults and seeds."""
+        timeline, answers, faults and seeds."""
         self._store.reset()
         self.faults.reset()
         with self._calls_lock:
@@ -419,7 +476,10 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             return 200, None, _json_response(200, result, call.request_id)
         except ApiError as error:
             allowed = ERRORS_BY_OPERATION.get(call.operation)
-            if allowed is not None and error.code not in allowed:
+            misplaced = error.case_id is not None and (
+                call.operation not in case(error.case_id).operations
+            )
+            if (allowed is not None and error.code not in allowed) or misplaced:
                 _LOG.error("emulator bug: %s answered %s", call.operation, error)
                 error = ApiError("InternalException", f"Emulator bug: {error}", 500)
             status = error.status or error_status(self._model, error.code)
@@ -509,6 +569,16 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             if request.method == "POST":
                 self.timeline = Timeline.from_mapping(payload, self.timeline)
             return self.timeline.to_dict()
+        if endpoint == "answers":
+            if request.method == "POST":
+                unknown = sorted(set(payload) - {"package_not_found", "not_associated"})
+                if unknown:
+                    raise KeyError(f"unknown answers {unknown}")
+                if "package_not_found" in payload:
+                    self.package_not_found = payload["package_not_found"]
+                if "not_associated" in payload:
+                    self.not_associated = payload["not_associated"]
+            return self.answers()
         if endpoint == "domains":
             if request.method == "POST":
                 self.register_domain(
@@ -520,10 +590,12 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             self.unregister_domain(str(args["name"]))
             return {"domains": self.domains()}
         if endpoint == "in-use":
-            self.mark_in_use(str(payload["DomainName"]), str(payload["PackageID"]))
-            return {
-                "marked": {"DomainName": payload["DomainName"], "PackageID": payload["PackageID"]}
-            }
+            pair = {"DomainName": payload["DomainName"], "PackageID": payload["PackageID"]}
+            if request.method == "DELETE":
+                self.release_in_use(str(pair["DomainName"]), str(pair["PackageID"]))
+                return {"released": pair}
+            self.mark_in_use(str(pair["DomainName"]), str(pair["PackageID"]))
+            return {"marked": pair}
         if endpoint == "reset":
             self.reset()
             return {"reset": True}
@@ -540,9 +612,10 @@ def _local_url_map() -> Map:
             Rule(f"{prefix}/transitions", methods=["GET"], endpoint="transitions"),
             Rule(f"{prefix}/faults", methods=["GET", "POST", "DELETE"], endpoint="faults"),
             Rule(f"{prefix}/timeline", methods=["GET", "POST"], endpoint="timeline"),
+            Rule(f"{prefix}/answers", methods=["GET", "POST"], endpoint="answers"),
             Rule(f"{prefix}/domains", methods=["GET", "POST"], endpoint="domains"),
             Rule(f"{prefix}/domains/<name>", methods=["DELETE"], endpoint="domain"),
-            Rule(f"{prefix}/in-use", methods=["POST"], endpoint="in-use"),
+            Rule(f"{prefix}/in-use", methods=["POST", "DELETE"], endpoint="in-use"),
             Rule(f"{prefix}/reset", methods=["POST"], endpoint="reset"),
         ]
     )

@@ -2,16 +2,18 @@
 
 The rules mirror what the service rejects (ending in VALIDATION_FAILED with ErrorDetails):
 
-- ``TXT-DICTIONARY``: empty, not UTF-8, or starting with a byte order mark;
+- ``TXT-DICTIONARY``: empty, or starting with a UTF-8 byte order mark (both assumptions: no
+  public source shows either rule). Content that is not UTF-8 is accepted: binary Sudachi
+  dictionaries are uploaded as TXT-DICTIONARY packages, so the type does not imply text;
 - ``ZIP-PLUGIN``: the synth-time rules of :mod:`cdk_opensearch_packages.checks.plugin_zip`
   (what OpenSearch's plugin installer and loader reject), every error of which fails the
   package: a zip with ``plugin-descriptor.properties`` at its root (not one folder down),
   declaring ``name``, ``description``, ``version``, ``java.version``, ``classname`` and an
   ``opensearch.version`` (or ``dependencies``) that accepts the package's ``EngineVersion``, a
   jar at the root holding the plugin class, and the ``LicenseFilepath`` of the package's
-  configuration inside the zip. The ErrorType is ``InvalidPluginArchive`` when there is no
-  readable descriptor at the root, else ``InvalidPluginDescriptor``; the ErrorMessage lists the
-  problems (without the synth-time checks' advice);
+  configuration inside the zip. As the service reports plugin validation failures, the
+  ErrorType is empty and the ErrorMessage starts with ``PluginValidationFailureReason : ``,
+  followed by the problems (without the synth-time checks' advice);
 - ``PACKAGE-LICENSE`` and ``PACKAGE-CONFIG``: empty.
 
 An accepted plugin yields its ``AvailablePluginProperties`` (name, description, version,
@@ -34,9 +36,11 @@ from typing import Any
 from cdk_opensearch_packages.checks.java_properties import parse_java_properties
 from cdk_opensearch_packages.checks.plugin_zip import DESCRIPTOR, check_plugin_zip
 
-__all__ = ["ContentVerdict", "inspect_content"]
+__all__ = ["PLUGIN_FAILURE_PREFIX", "ContentVerdict", "inspect_content"]
 
 _BOM = b"\xef\xbb\xbf"
+#: How the service prefixes a plugin validation failure's ErrorMessage (its ErrorType is "").
+PLUGIN_FAILURE_PREFIX = "PluginValidationFailureReason : "
 _FIX = " Fix: "
 # What reading a missing, damaged or unusual zip entry raises (as the synth-time checks catch).
 _ZIP_ERRORS = (
@@ -109,13 +113,6 @@ def _dictionary(data: bytes) -> ContentVerdict:
             "InvalidDictionary",
             "The dictionary file starts with a UTF-8 byte order mark; save it without a BOM.",
         )
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return _rejected(
-            "InvalidDictionary",
-            f"The dictionary file is not UTF-8 encoded (invalid byte at offset {error.start}).",
-        )
     return ContentVerdict()
 
 
@@ -133,9 +130,8 @@ def _plugin(
     ]
     descriptor = _root_descriptor(data)
     if problems or descriptor is None:
-        error_type = "InvalidPluginDescriptor" if descriptor is not None else "InvalidPluginArchive"
         text = " ".join(problems) or f"There is no readable {DESCRIPTOR} at the root of the zip."
-        return _rejected(error_type, f"Plugin validation failed: {text}")
+        return _rejected("", PLUGIN_FAILURE_PREFIX + text)
     properties = parse_java_properties(descriptor).values
     plugin: dict[str, Any] = {
         "Name": properties["name"],

@@ -7,10 +7,13 @@ emulation needs no background thread and is deterministic under a :class:`.Manua
 
 Rules that mirror the service (beyond what the model says):
 
-- package names are at most 28 characters of ``[a-z][a-z0-9-]+`` (the whole name), unique in the
-  Region (ResourceAlreadyExistsException); at most ``package_quota`` (25) packages exist
+- package names are 3 to 256 characters of ``[a-z][a-z0-9-]+`` (the whole name, the model's
+  rule). A ZIP-PLUGIN name is unique per engine version (AWS has users create a package with the
+  same name for each new engine version); other names are unique in the Region
+  (ResourceAlreadyExistsException); at most ``package_quota`` (25) packages exist
   (LimitExceededException); a package in DELETING still counts;
-- ``EngineVersion`` is required for ZIP-PLUGIN and refused for other types; so are
+- ``EngineVersion`` is required for ZIP-PLUGIN ("Operation not allowed. EngineVersion is a
+  required parameter for this operation.") and refused for other types; so are
   ``PackageConfiguration`` and a ``KmsKeyIdentifier`` in ``PackageEncryptionOptions``;
 - ``PackageSource`` needs both ``S3BucketName`` and ``S3Key``;
 - ids are ``F`` + 9 digits; versions ``v1``, ``v2``... (a version that fails does not use up its
@@ -19,11 +22,14 @@ Rules that mirror the service (beyond what the model says):
 - UpdatePackage of a package COPYING, VALIDATING or DELETING: ConflictException;
 - DeletePackage of a package associated with a domain (or a prerequisite of an association):
   ConflictException; of a package already DELETING: answers its details again (idempotent);
-- DescribePackages with a ``PackageID`` filter none of whose ids exists:
-  ResourceNotFoundException (the service's answer is undocumented; tools handle an empty list,
-  ResourceNotFoundException and ValidationException alike). Filter values may use ``*``/``?``;
+- an unknown PackageID (DescribePackages: a ``PackageID`` filter none of whose ids exists):
+  ResourceNotFoundException, or ValidationException "Package not found" with
+  ``package_not_found="ValidationException"`` (tools handle both). Filter values may use
+  ``*``/``?``;
 - ``MaxResults`` below 1 is a ValidationException (the model has no minimum); default page 100;
-- AssociatePackage needs an AVAILABLE package, an existing domain and existing prerequisite
+- AssociatePackage needs a package with an AVAILABLE version (a package COPYING or VALIDATING a
+  new version, or whose new version failed, associates its available one), an existing domain
+  and existing prerequisite
   ids, each ACTIVE on that domain (else ValidationException naming the prerequisite and the
   domain: AWS documents that prerequisites "must be associated with the domain before the
   package can be associated"); a domain runs one package operation at a time
@@ -32,14 +38,23 @@ Rules that mirror the service (beyond what the model says):
   state"; a newer version re-runs ASSOCIATING;
   ZIP-PLUGIN on a domain of another engine version ends in ASSOCIATION_FAILED; at most
   ``domain_package_quota`` (20) packages per domain (LimitExceededException);
-- DissociatePackage ends the association (transition to ``DISSOCIATED``) or, after
-  :meth:`PackageStore.mark_in_use`, in DISSOCIATION_FAILED (once per mark). A failed association
-  may be dissociated (or associated again). A package that is a prerequisite of another package
-  associated with the domain (in any status but DISSOCIATING) cannot be dissociated from it:
-  ConflictException naming the dependent package.
+- DissociatePackage of a package the domain does not have: ValidationException "Package is not
+  associated to this domain", or ResourceNotFoundException with
+  ``not_associated="ResourceNotFoundException"``. It ends the association (transition to
+  ``DISSOCIATED``) or, after :meth:`PackageStore.mark_in_use` (an index uses the package): a
+  dictionary's ends in DISSOCIATION_FAILED (once per mark), a plugin's stays DISSOCIATING (the
+  blue/green deployment is stuck) until :meth:`PackageStore.release_in_use`. A failed
+  association may be dissociated (or associated again). A package that is a prerequisite of
+  another package associated with the domain (in any status but DISSOCIATING) cannot be
+  dissociated from it: ConflictException naming the dependent package;
+- a domain's engine upgrade (:meth:`PackageStore.register_domain` with a new version) moves
+  each associated ZIP-PLUGIN to the AVAILABLE ZIP-PLUGIN of the same name built for the new
+  version (the old package leaves the domain, the new one is ACTIVE); without one the upgrade is
+  refused (AWS: the blue/green deployment fails).
 
-The error codes of the two prerequisite rules are not verified against AWS; they are listed in
-:data:`.os_errors.UNVERIFIED_ERRORS` with the other answers the emulation guesses.
+Every error answer names its case in :data:`.errors.ERROR_CASES`, which says which codes are
+backed by public evidence and which are the emulation's assumptions (``docs/SERVICE-BEHAVIOUR.md``
+has the sources).
 """
 
 from __future__ import annotations
@@ -58,9 +73,7 @@ from typing import Any, Final, Literal, TypeVar
 from cdk_opensearch_packages.local.opensearch.content import inspect_content
 from cdk_opensearch_packages.local.opensearch.errors import (
     ApiError,
-    conflict,
-    not_found,
-    validation_error,
+    service_error,
 )
 from cdk_opensearch_packages.local.opensearch.source import SourceError, SourceReader
 from cdk_opensearch_packages.local.opensearch.timeline import Clock, Timeline
@@ -68,21 +81,43 @@ from cdk_opensearch_packages.local.opensearch.timeline import Clock, Timeline
 __all__ = [
     "DEFAULT_ENGINE_VERSION",
     "MAX_PACKAGE_NAME_LENGTH",
+    "NOT_ASSOCIATED_MESSAGE",
+    "PACKAGE_NOT_FOUND_MESSAGE",
+    "NotAssociatedCode",
+    "PackageNotFoundCode",
     "PackageStore",
     "Transition",
+    "UpgradeRefused",
 ]
 
 T = TypeVar("T")
 
 #: The engine version :meth:`PackageStore.register_domain` gives a domain by default.
 DEFAULT_ENGINE_VERSION: Final = "OpenSearch_2.19"
-#: The longest package name the service accepts (the model allows 256).
-MAX_PACKAGE_NAME_LENGTH: Final = 28
+#: The longest package name (the model's 256; no shorter limit is publicly documented).
+MAX_PACKAGE_NAME_LENGTH: Final = 256
+MIN_PACKAGE_NAME_LENGTH: Final = 3
+#: The message of a DissociatePackage of a package the domain does not have (as reported).
+NOT_ASSOCIATED_MESSAGE: Final = "Package is not associated to this domain"
+#: The message of a ValidationException for an unknown package id (as reported).
+PACKAGE_NOT_FOUND_MESSAGE: Final = "Package not found"
+#: The two answers public sources show for an unknown package id.
+PackageNotFoundCode = Literal["ResourceNotFoundException", "ValidationException"]
+#: The two answers public sources show for dissociating a package the domain does not have.
+NotAssociatedCode = Literal["ValidationException", "ResourceNotFoundException"]
 _DEFAULT_PAGE: Final = 100
 _NAME = re.compile(r"[a-z][a-z0-9\-]+")
 # The model's EngineVersion pattern, matched against the whole value (re.fullmatch).
 _ENGINE = re.compile(r"Elasticsearch_[0-9]\.[0-9]{1,2}|OpenSearch_[0-9]{1,2}\.[0-9]{1,2}")
 _UPDATABLE: Final = frozenset({"AVAILABLE", "COPY_FAILED", "VALIDATION_FAILED"})
+_PLUGIN: Final = "ZIP-PLUGIN"
+
+
+class UpgradeRefused(ValueError):
+    """A domain's engine upgrade cannot proceed (a custom plugin has no package for the new
+    version)."""
+
+
 _DOMAIN_BUSY: Final = frozenset({"ASSOCIATING", "DISSOCIATING"})
 
 
@@ -218,6 +253,12 @@ class PackageStore:
     :param seed: seed of the package-id generator.
     :param package_quota: packages per Region.
     :param domain_package_quota: packages per domain.
+    :param package_not_found: the code answered for an unknown package id: the default
+        ResourceNotFoundException, or ValidationException "Package not found" (public sources
+        show both).
+    :param not_associated: the code answered by DissociatePackage of a package the domain does
+        not have: the default ValidationException "Package is not associated to this domain",
+        or ResourceNotFoundException (public sources show both).
     """
 
     def __init__(
@@ -231,7 +272,16 @@ class PackageStore:
         seed: int = 0,
         package_quota: int = 25,
         domain_package_quota: int = 20,
+        package_not_found: PackageNotFoundCode = "ResourceNotFoundException",
+        not_associated: NotAssociatedCode = "ValidationException",
     ) -> None:
+        if package_not_found not in ("ResourceNotFoundException", "ValidationException"):
+            raise ValueError(f"package_not_found must be a code, got {package_not_found!r}")
+        if not_associated not in ("ResourceNotFoundException", "ValidationException"):
+            raise ValueError(f"not_associated must be a code, got {not_associated!r}")
+        self.package_not_found: PackageNotFoundCode = package_not_found
+        self.not_associated: NotAssociatedCode = not_associated
+        self._initial_answers = (package_not_found, not_associated)
         self._lock = threading.RLock()
         self._clock = clock
         self._initial_timeline = timeline
@@ -246,6 +296,7 @@ class PackageStore:
         self._associations: dict[tuple[str, str], _Association] = {}
         self._domains: dict[str, _Domain] = {}
         self._in_use: set[tuple[str, str]] = set()
+        self._stuck: set[tuple[str, str]] = set()
         self._transitions: list[Transition] = []
         self._issued: set[str] = set()
         self._ids = random.Random(f"package-ids-{seed}")
@@ -377,10 +428,16 @@ class PackageStore:
 
     # ---------------------------------------------------------------------------- packages
 
+    def _unknown_package(self, package_id: str) -> ApiError:
+        """The answer for an unknown package id (:attr:`package_not_found`)."""
+        if self.package_not_found == "ValidationException":
+            return service_error("E-PACKAGE-NOT-FOUND-VALIDATION", PACKAGE_NOT_FOUND_MESSAGE)
+        return service_error("E-PACKAGE-NOT-FOUND", f"Package {package_id} not found.")
+
     def _package(self, package_id: str) -> _Package:
         package = self._packages.get(package_id)
         if package is None:
-            raise not_found(f"Package {package_id} not found.")
+            raise self._unknown_package(package_id)
         return package
 
     def _details(self, package: _Package) -> dict[str, Any]:
@@ -411,25 +468,34 @@ class PackageStore:
         source = params["PackageSource"]
         missing = [key for key in ("S3BucketName", "S3Key") if not source.get(key)]
         if missing:
-            raise validation_error(f"PackageSource requires {' and '.join(missing)}.")
+            raise service_error(
+                "E-SOURCE-INCOMPLETE", f"PackageSource requires {' and '.join(missing)}."
+            )
         plugin = package_type == "ZIP-PLUGIN"
         if engine_version_allowed:
             engine = params.get("EngineVersion")
             if plugin and engine is None:
-                raise validation_error("EngineVersion is required for package type ZIP-PLUGIN.")
+                raise service_error(
+                    "E-ENGINE-REQUIRED",
+                    "Operation not allowed. EngineVersion is a required parameter for this "
+                    "operation.",
+                )
             if not plugin and engine is not None:
-                raise validation_error(
-                    "EngineVersion can only be specified for package type ZIP-PLUGIN."
+                raise service_error(
+                    "E-ENGINE-NOT-PLUGIN",
+                    "EngineVersion can only be specified for package type ZIP-PLUGIN.",
                 )
         if not plugin and params.get("PackageConfiguration") is not None:
-            raise validation_error(
-                "PackageConfiguration can only be specified for package type ZIP-PLUGIN."
+            raise service_error(
+                "E-PLUGIN-ONLY-OPTION",
+                "PackageConfiguration can only be specified for package type ZIP-PLUGIN.",
             )
         encryption = params.get("PackageEncryptionOptions") or {}
         if not plugin and encryption.get("KmsKeyIdentifier") is not None:
-            raise validation_error(
+            raise service_error(
+                "E-PLUGIN-ONLY-OPTION",
                 "PackageEncryptionOptions.KmsKeyIdentifier can only be specified for package "
-                "type ZIP-PLUGIN."
+                "type ZIP-PLUGIN.",
             )
 
     def _copy(
@@ -476,15 +542,28 @@ class PackageStore:
                 self._issued.add(candidate)
                 return candidate
 
-    def _check_create(self, name: str) -> None:
-        if any(package.name == name for package in self._packages.values()):
-            raise ApiError(
-                "ResourceAlreadyExistsException",
-                f"A package named {name} already exists in {self.region}.",
+    def _name_taken(self, name: str, package_type: str, engine_version: str | None) -> bool:
+        """Whether a new package of this name, type and engine version would clash: ZIP-PLUGIN
+        names are unique per engine version, other names in the Region."""
+        for package in self._packages.values():
+            if package.name != name:
+                continue
+            both_plugins = package_type == _PLUGIN and package.package_type == _PLUGIN
+            if not both_plugins or package.engine_version == engine_version:
+                return True
+        return False
+
+    def _check_create(self, name: str, package_type: str, engine_version: str | None) -> None:
+        if self._name_taken(name, package_type, engine_version):
+            which = f"ZIP-PLUGIN package named {name} for {engine_version}"
+            raise service_error(
+                "E-NAME-TAKEN",
+                f"A {which if package_type == _PLUGIN else f'package named {name}'} already "
+                f"exists in {self.region}.",
             )
         if len(self._packages) >= self.package_quota:
-            raise ApiError(
-                "LimitExceededException",
+            raise service_error(
+                "E-PACKAGE-QUOTA",
                 f"The limit of {self.package_quota} packages per Region is reached; delete a "
                 "package first.",
             )
@@ -493,15 +572,20 @@ class PackageStore:
         """CreatePackage."""
         name = params["PackageName"]
         package_type = params["PackageType"]
-        if len(name) > MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
-            raise validation_error(
-                f"Invalid package name {name!r}: use 3 to {MAX_PACKAGE_NAME_LENGTH} characters, "
-                "a lowercase letter then lowercase letters, digits and hyphens."
+        if not MIN_PACKAGE_NAME_LENGTH <= len(
+            name
+        ) <= MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+            raise service_error(
+                "E-NAME-INVALID",
+                f"Invalid package name {name!r}: use {MIN_PACKAGE_NAME_LENGTH} to "
+                f"{MAX_PACKAGE_NAME_LENGTH} characters, a lowercase letter then lowercase "
+                "letters, digits and hyphens.",
             )
+        engine_version = params.get("EngineVersion")
         self._check_type_rules(package_type, params, engine_version_allowed=True)
         with self._lock:
             self._advance()
-            self._check_create(name)
+            self._check_create(name, package_type, engine_version)
         copy = self._copy(
             package_type,
             params["PackageSource"],
@@ -510,7 +594,7 @@ class PackageStore:
         )
         with self._lock:
             self._advance()
-            self._check_create(name)
+            self._check_create(name, package_type, engine_version)
             started = self._clock.monotonic()
             now = self._wall(started)
             package = _Package(
@@ -543,9 +627,10 @@ class PackageStore:
         package = self._package(package_id)
         self._check_type_rules(package.package_type, params, engine_version_allowed=False)
         if package.status not in _UPDATABLE:
-            raise conflict(
+            raise service_error(
+                "E-UPDATE-BUSY",
                 f"Package {package_id} is {package.status}; it can be updated once it is "
-                "AVAILABLE (or failed)."
+                "AVAILABLE (or failed).",
             )
         return package
 
@@ -602,9 +687,10 @@ class PackageStore:
                 }
             )
             if domains:
-                raise conflict(
+                raise service_error(
+                    "E-DELETE-IN-USE",
                     f"Package {package_id} is associated with domain(s) {', '.join(domains)}; "
-                    "dissociate it first."
+                    "dissociate it first.",
                 )
             now = self._clock.monotonic()
             previous = package.status
@@ -622,7 +708,9 @@ class PackageStore:
         filters: list[tuple[str, list[str]]] = []
         for index, item in enumerate(params.get("Filters") or [], start=1):
             if item.get("Name") is None or not item.get("Value"):
-                raise validation_error(f"Filter {index} needs a Name and at least one Value.")
+                raise service_error(
+                    "E-FILTER-INVALID", f"Filter {index} needs a Name and at least one Value."
+                )
             filters.append((item["Name"], list(item["Value"])))
         with self._lock:
             self._advance()
@@ -633,7 +721,7 @@ class PackageStore:
                     for package in packages
                     for value in values
                 ):
-                    raise not_found(f"Package {', '.join(values)} not found.")
+                    raise self._unknown_package(", ".join(values))
             matching = [
                 self._details(package)
                 for package in packages
@@ -670,13 +758,14 @@ class PackageStore:
 
     def _domain(self, name: str) -> _Domain:
         if not _NAME.fullmatch(name):
-            raise validation_error(
+            raise service_error(
+                "E-DOMAIN-INVALID",
                 f"Invalid domain name {name!r}: a lowercase letter then lowercase letters, "
-                "digits and hyphens."
+                "digits and hyphens.",
             )
         domain = self._domains.get(name)
         if domain is None:
-            raise not_found(f"Domain {name} not found.")
+            raise service_error("E-DOMAIN-NOT-FOUND", f"Domain {name} not found.")
         return domain
 
     def _association_details(self, association: _Association) -> dict[str, Any]:
@@ -711,9 +800,10 @@ class PackageStore:
     def _refuse_if_busy(self, domain_name: str) -> None:
         busy = self._busy(domain_name)
         if busy is not None:
-            raise conflict(
+            raise service_error(
+                "E-DOMAIN-BUSY",
                 f"Another package operation is in progress on domain {domain_name} "
-                f"(package {busy.package_id} is {busy.status}); retry when it has finished."
+                f"(package {busy.package_id} is {busy.status}); retry when it has finished.",
             )
 
     def associate_package(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -727,13 +817,21 @@ class PackageStore:
             domain = self._domain(domain_name)
             for prerequisite in prerequisites:
                 if prerequisite not in self._packages:
-                    raise not_found(f"Prerequisite package {prerequisite} not found.")
+                    raise service_error(
+                        "E-PREREQUISITE-NOT-FOUND",
+                        f"Prerequisite package {prerequisite} not found.",
+                    )
             self._check_prerequisites_active(domain_name, package_id, prerequisites)
             available = package.available
-            if package.status != "AVAILABLE" or available is None:
-                raise conflict(
-                    f"Package {package_id} is {package.status}; only an AVAILABLE package can "
-                    "be associated."
+            if package.status == "DELETING" or available is None:
+                # A package COPYING/VALIDATING a new version, or whose new version failed,
+                # still has its previous AVAILABLE version: that one is associated (evidence:
+                # an AssociatePackage right after UpdatePackage succeeded; which version it
+                # associated is not shown).
+                raise service_error(
+                    "E-ASSOCIATE-UNAVAILABLE",
+                    f"Package {package_id} is {package.status} and has no available version; "
+                    "only an AVAILABLE package can be associated.",
                 )
             key = (domain_name, package_id)
             existing = self._associations.get(key)
@@ -742,12 +840,12 @@ class PackageStore:
                 and existing.status == "ACTIVE"
                 and existing.version == available.label
             ):
-                raise conflict("Package is already in desired state.")
+                raise service_error("E-ASSOCIATE-ALREADY", "Package is already in desired state")
             self._refuse_if_busy(domain_name)
             count = sum(1 for a in self._associations if a[0] == domain_name)
             if existing is None and count >= self.domain_package_quota:
-                raise ApiError(
-                    "LimitExceededException",
+                raise service_error(
+                    "E-DOMAIN-QUOTA",
                     f"Domain {domain_name} already has {count} packages, the limit.",
                 )
             now = self._clock.monotonic()
@@ -800,10 +898,11 @@ class PackageStore:
             association = self._associations.get((domain_name, prerequisite))
             if association is None or association.status != "ACTIVE":
                 state = "not associated" if association is None else association.status
-                raise validation_error(
+                raise service_error(
+                    "E-PREREQUISITE-NOT-ACTIVE",
                     f"Prerequisite package {prerequisite} of package {package_id} is {state} on "
                     f"domain {domain_name}: associate it with the domain (ACTIVE) before the "
-                    "package."
+                    "package.",
                 )
 
     def _dependents(self, domain_name: str, package_id: str) -> list[str]:
@@ -826,13 +925,19 @@ class PackageStore:
             self._domain(domain_name)
             association = self._associations.get((domain_name, package_id))
             if association is None:
-                raise not_found(f"Package {package_id} is not associated with {domain_name}.")
+                if self.not_associated == "ResourceNotFoundException":
+                    raise service_error(
+                        "E-NOT-ASSOCIATED-NOT-FOUND",
+                        f"Package {package_id} is not associated with domain {domain_name}.",
+                    )
+                raise service_error("E-NOT-ASSOCIATED", NOT_ASSOCIATED_MESSAGE)
             dependents = self._dependents(domain_name, package_id)
             if dependents:
-                raise conflict(
+                raise service_error(
+                    "E-DISSOCIATE-PREREQUISITE",
                     f"Package {package_id} is a prerequisite of package(s) "
                     f"{', '.join(dependents)} associated with domain {domain_name}; dissociate "
-                    f"{'them' if len(dependents) > 1 else 'it'} first."
+                    f"{'them' if len(dependents) > 1 else 'it'} first.",
                 )
             self._refuse_if_busy(domain_name)
             package = self._packages.get(package_id)
@@ -843,7 +948,13 @@ class PackageStore:
             association.status = "DISSOCIATING"
             association.error_details = None
             association.last_updated = self._wall(now)
-            if (domain_name, package_id) in self._in_use:
+            if (domain_name, package_id) in self._in_use and package_type == _PLUGIN:
+                # AWS: uninstalling a plugin an index still uses leaves the blue/green
+                # deployment in Processing; the emulation keeps the association DISSOCIATING
+                # until release_in_use().
+                self._stuck.add((domain_name, package_id))
+                association.pending = []
+            elif (domain_name, package_id) in self._in_use:
                 self._in_use.discard((domain_name, package_id))
                 association.pending = [
                     _Step(
@@ -904,9 +1015,17 @@ class PackageStore:
     def register_domain(self, name: str, engine_version: str = DEFAULT_ENGINE_VERSION) -> None:
         """Make a domain exist (the CloudFormation stand-in "creates" one); idempotent.
 
+        Re-registering with another engine version is an engine upgrade: every ZIP-PLUGIN
+        associated with the domain moves to the AVAILABLE ZIP-PLUGIN package of the same name
+        built for the new version (AWS's upgrade guide: create that package before upgrading).
+        The new package's association is ACTIVE with its available version, the old package's
+        disappears (both recorded as transitions).
+
         :param name: the domain name (3-28 chars, ``[a-z][a-z0-9-]+``).
-        :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``; re-registering
-            changes it (an engine upgrade).
+        :param engine_version: ``OpenSearch_X.Y`` or ``Elasticsearch_X.Y``.
+        :raises ValueError: invalid name or engine version.
+        :raises UpgradeRefused: an associated plugin has no package of its name for the new
+            version, or the domain runs a package operation (nothing changes).
         """
         if not 3 <= len(name) <= 28 or not _NAME.fullmatch(name):
             raise ValueError(f"invalid domain name {name!r}: 3-28 chars of [a-z][a-z0-9-]+")
@@ -917,8 +1036,82 @@ class PackageStore:
         with self._lock:
             self._advance()
             existing = self._domains.get(name)
+            if existing is not None and existing.engine_version != engine_version:
+                self._upgrade_plugins(name, engine_version)
             registered = existing.registered_at if existing else self._clock.time()
             self._domains[name] = _Domain(name, engine_version, registered)
+
+    def _upgrade_plugins(self, domain_name: str, engine_version: str) -> None:
+        """Move the domain's plugins to their packages for ``engine_version`` (or refuse)."""
+        busy = self._busy(domain_name)
+        if busy is not None:
+            raise UpgradeRefused(
+                f"domain {domain_name} cannot be upgraded while package {busy.package_id} is "
+                f"{busy.status}"
+            )
+        moves: list[tuple[_Association, _Package]] = []
+        for (domain, package_id), association in sorted(self._associations.items()):
+            package = self._packages.get(package_id)
+            if domain != domain_name or package is None or package.package_type != _PLUGIN:
+                continue
+            if package.engine_version == engine_version:
+                continue
+            target = next(
+                (
+                    candidate
+                    for candidate in self._packages.values()
+                    if candidate.package_type == _PLUGIN
+                    and candidate.name == package.name
+                    and candidate.engine_version == engine_version
+                    and candidate.available is not None
+                    and candidate.status != "DELETING"
+                ),
+                None,
+            )
+            if target is None:
+                raise UpgradeRefused(
+                    f"the upgrade of domain {domain_name} to {engine_version} fails: plugin "
+                    f"package {package_id} ({package.name!r}, {package.engine_version}) has no "
+                    f"AVAILABLE ZIP-PLUGIN package named {package.name!r} for {engine_version}; "
+                    "create it before upgrading the domain"
+                )
+            moves.append((association, target))
+        now = self._clock.monotonic()
+        for association, target in moves:
+            self._drop_association(association, now)
+            label = target.available.label if target.available else None
+            self._associations[(domain_name, target.package_id)] = _Association(
+                domain_name=domain_name,
+                package_id=target.package_id,
+                status="ACTIVE",
+                version=label,
+                prerequisites=list(association.prerequisites),
+                configuration=association.configuration,
+                last_updated=self._wall(now),
+            )
+            self._record(
+                "association",
+                target.package_id,
+                domain_name=domain_name,
+                before=None,
+                after="ACTIVE",
+                t=now,
+                version=label,
+            )
+
+    def _drop_association(self, association: _Association, t: float) -> None:
+        """Remove an association at once (its domain went away or moved on), recorded as
+        DISSOCIATED."""
+        del self._associations[(association.domain_name, association.package_id)]
+        self._record(
+            "association",
+            association.package_id,
+            domain_name=association.domain_name,
+            before=association.status,
+            after="DISSOCIATED",
+            t=t,
+            version=association.version,
+        )
 
     def unregister_domain(self, name: str) -> None:
         """Remove a domain and its associations (the domain was deleted); no-op when unknown.
@@ -931,27 +1124,38 @@ class PackageStore:
                 return
             now = self._clock.monotonic()
             for key in [key for key in self._associations if key[0] == name]:
-                association = self._associations.pop(key)
-                self._record(
-                    "association",
-                    association.package_id,
-                    domain_name=name,
-                    before=association.status,
-                    after="DISSOCIATED",
-                    t=now,
-                    version=association.version,
-                )
+                self._drop_association(self._associations[key], now)
             self._in_use = {mark for mark in self._in_use if mark[0] != name}
+            self._stuck = {mark for mark in self._stuck if mark[0] != name}
 
     def mark_in_use(self, domain_name: str, package_id: str) -> None:
-        """Make the next dissociation of ``package_id`` from ``domain_name`` end in
-        DISSOCIATION_FAILED (an index uses the package).
+        """Mark ``package_id`` as used by an index of ``domain_name``: the next dissociation of a
+        dictionary (or license/config) ends in DISSOCIATION_FAILED; a plugin's stays
+        DISSOCIATING until :meth:`release_in_use` (a stuck blue/green deployment).
 
         :param domain_name: the domain.
         :param package_id: the package.
         """
         with self._lock:
             self._in_use.add((domain_name, package_id))
+
+    def release_in_use(self, domain_name: str, package_id: str) -> None:
+        """The index no longer uses the package: clear the mark, and let a plugin's stuck
+        dissociation finish now.
+
+        :param domain_name: the domain.
+        :param package_id: the package.
+        """
+        with self._lock:
+            self._advance()
+            self._in_use.discard((domain_name, package_id))
+            if (domain_name, package_id) not in self._stuck:
+                return
+            self._stuck.discard((domain_name, package_id))
+            association = self._associations.get((domain_name, package_id))
+            if association is not None and association.status == "DISSOCIATING":
+                association.pending = [_Step(self._clock.monotonic(), "DISSOCIATED", remove=True)]
+                self._advance()
 
     def packages(self) -> list[dict[str, Any]]:
         """:return: every package as DescribePackages shows it now (timestamps: epoch s)."""
@@ -997,13 +1201,15 @@ class PackageStore:
             return list(self._transitions)
 
     def reset(self) -> None:
-        """Forget everything (packages, domains, marks, transitions); restore the timeline and
-        the id generator's seed."""
+        """Forget everything (packages, domains, marks, transitions); restore the timeline, the
+        construction-time answers and the id generator's seed."""
         with self._lock:
+            self.package_not_found, self.not_associated = self._initial_answers
             self._packages.clear()
             self._associations.clear()
             self._domains.clear()
             self._in_use.clear()
+            self._stuck.clear()
             self._transitions.clear()
             self._issued.clear()
             self._timeline = self._initial_timeline
@@ -1034,6 +1240,7 @@ class PackageStore:
                 ],
                 "domains": [asdict(domain) for domain in self._domains.values()],
                 "in_use": sorted([list(mark) for mark in self._in_use]),
+                "stuck": sorted([list(mark) for mark in self._stuck]),
                 "issued": sorted(self._issued),
                 "ids": _random_state(self._ids),
             }
@@ -1074,6 +1281,7 @@ class PackageStore:
                 self._associations[(association.domain_name, association.package_id)] = association
             self._domains = {raw["name"]: _Domain(**raw) for raw in data.get("domains", [])}
             self._in_use = {(str(mark[0]), str(mark[1])) for mark in data.get("in_use", [])}
+            self._stuck = {(str(mark[0]), str(mark[1])) for mark in data.get("stuck", [])}
             self._issued = set(data.get("issued", [])) | set(self._packages)
             if data.get("ids"):
                 self._ids.setstate(_as_random_state(data["ids"]))
@@ -1103,10 +1311,13 @@ class PackageStore:
         :return: the package as DescribePackages shows it.
         :raises ValueError: a rule is broken (name, id, version, type, duplicates).
         """
-        if len(name) > MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+        if not MIN_PACKAGE_NAME_LENGTH <= len(
+            name
+        ) <= MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
             raise ValueError(
-                f"invalid package name {name!r}: 3 to {MAX_PACKAGE_NAME_LENGTH} characters, a "
-                "lowercase letter then lowercase letters, digits and hyphens"
+                f"invalid package name {name!r}: {MIN_PACKAGE_NAME_LENGTH} to "
+                f"{MAX_PACKAGE_NAME_LENGTH} characters, a lowercase letter then lowercase "
+                "letters, digits and hyphens"
             )
         match = re.fullmatch(r"v([1-9][0-9]*)", version)
         if match is None:
@@ -1120,8 +1331,11 @@ class PackageStore:
             raise ValueError(f"invalid engine version {engine_version!r}")
         with self._lock:
             self._advance()
-            if any(package.name == name for package in self._packages.values()):
-                raise ValueError(f"a package named {name} already exists")
+            if self._name_taken(name, package_type, engine_version):
+                raise ValueError(
+                    f"a package named {name} already exists"
+                    + (f" for {engine_version}" if engine_version else "")
+                )
             if package_id is not None and package_id in self._packages:
                 raise ValueError(f"a package with id {package_id} already exists")
             identifier = package_id or self._new_id()
@@ -1173,9 +1387,10 @@ def _paginate(items: list[T], params: dict[str, Any], key: str) -> tuple[list[T]
     if limit is None:
         limit = _DEFAULT_PAGE
     if limit < 1:
-        raise validation_error(
+        raise service_error(
+            "E-PAGE-INVALID",
             f"Value '{limit}' at 'maxResults' failed to satisfy constraint: Member must have "
-            "value greater than or equal to 1"
+            "value greater than or equal to 1",
         )
     offset = 0
     token = params.get("NextToken")
@@ -1199,5 +1414,7 @@ def _decode_token(token: str, key: str) -> int:
     except (binascii.Error, ValueError, KeyError, TypeError):
         valid = False
     if not valid:
-        raise validation_error("Invalid NextToken: it does not belong to this request.")
+        raise service_error(
+            "E-PAGE-INVALID", "Invalid NextToken: it does not belong to this request."
+        )
     return int(offset)

@@ -84,7 +84,7 @@ acceptance: setup
 	else \
 	  echo "make acceptance: target = the local emulator. The AWS target is SKIPPED: set OSP_ACCEPTANCE=aws and AWS credentials to run it against a real account."; \
 	fi
-	$(BIN)/python -m pytest -ra tests/acceptance/acceptance_suite.py
+	$(BIN)/python -m pytest -ra --capture=no tests/acceptance/acceptance_suite.py
 
 ## make replay: replay every committed recording (tests/recordings) on the emulator and print
 ## each difference (make test runs the same check in tests/acceptance/test_recordings.py)

@@ -111,7 +111,7 @@ def test_the_recorder_keeps_exchanges_sequences_and_labels(recording: dict[str, 
     conflict = _exchange(recording, "AssociatePackage", error=True)
     assert conflict["http_status"] == 409
     assert conflict["error_code"] == "ConflictException"
-    assert conflict["error_message"] == "Package is already in desired state."
+    assert conflict["error_message"] == "Package is already in desired state"
     assert conflict["shape"] == {"object": {"message": "string"}}
     created = _exchange(recording, "CreatePackage", error=False)
     assert created["params"]["PackageSource"]["S3BucketName"] == (

@@ -8,7 +8,10 @@ Phases, in this order (each can be left out with ``--only``):
 2. ``asset``: the handler asset's size and cold import time, against bundling boto3
    (:mod:`bench.asset`);
 3. ``synth``: ``cdk synth`` time and template size for 1, 25 and 100 packages
-   (:mod:`bench.synth`).
+   (:mod:`bench.synth`);
+4. ``deploy``: deploy time of one domain's packages (two dictionaries, a plugin, its license
+   and configuration): domain operations and wall time of create, update and delete
+   (:mod:`bench.deploy_time`, written to ``DEPLOY_TIME.md``).
 
 ``--quick`` is a smoke run of a minute or two (few runs, short scenarios, results in
 ``bench/results/quick/``); the default full run takes about ten minutes on two cores.
@@ -46,12 +49,13 @@ from bench.apps import (
     write_packages_app,
 )
 from bench.asset import measure_assets
+from bench.deploy_time import measure_deploy_time
 from bench.overhead import Implementation, Scenario, run_scenarios
 from bench.report import BenchRun, load_run, machine_info, write_report
 from bench.synth import measure_synth
 
 T = TypeVar("T")
-PHASES = ("overhead", "asset", "synth")
+PHASES = ("overhead", "asset", "synth", "deploy")
 
 
 @dataclass(frozen=True)
@@ -245,11 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     cli_runs=plan.cli_runs if args.cli_runs is None else args.cli_runs,
                 ),
             )
+        if "deploy" in phases:
+            _timed(run, "deploy", lambda: measure_deploy_time(out_dir))
     finally:
         if args.keep_work:
             print(f"temporary files kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    if phases == {"deploy"}:  # RESULTS.md keeps the figures of the last run of the others
+        print(f"report: {out_dir / 'DEPLOY_TIME.md'}")
+        return 0
     return _conclude(run, out_dir, args.strict)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cdk_opensearch_packages.association import OpenSearchPackageAssociation
+    from cdk_opensearch_packages.domain_packages import OpenSearchDomainPackages
     from cdk_opensearch_packages.package import (
         DictionaryKind,
         IOpenSearchPackage,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 # use, so `cdk_opensearch_packages.local` (the offline emulation) starts without it.
 _MODULE_OF = {
     "OpenSearchPackageAssociation": ".association",
+    "OpenSearchDomainPackages": ".domain_packages",
     "DictionaryKind": ".package",
     "IOpenSearchPackage": ".package",
     "OpenSearchPackage": ".package",
@@ -71,6 +73,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DictionaryKind",
     "IOpenSearchPackage",
+    "OpenSearchDomainPackages",
     "OpenSearchPackage",
     "OpenSearchPackageAssociation",
     "OpenSearchPackageBase",

@@ -1,10 +1,9 @@
-"""The association of a package with a domain (``Custom::OpenSearchPackageAssociation``)."""
+"""The association of a package with a domain: one entry of the domain's package set."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aws_cdk
 from aws_cdk import aws_iam, aws_opensearchservice
@@ -12,35 +11,37 @@ from constructs import Construct
 
 from cdk_opensearch_packages import construct_props
 from cdk_opensearch_packages.checks import props
-from cdk_opensearch_packages.provider import OpenSearchPackageProvider
+from cdk_opensearch_packages.domain_packages import (
+    CONFIG,
+    LICENSE,
+    PLUGIN,
+    DomainPackageEntry,
+    OpenSearchDomainPackages,
+    describe_domain,
+    package_type_of,
+    requirement_of,
+)
 
 if TYPE_CHECKING:
     from cdk_opensearch_packages.package import IOpenSearchPackage
 
 __all__ = ["OpenSearchPackageAssociation", "default_association_id"]
 
-RESOURCE_TYPE = "Custom::OpenSearchPackageAssociation"
-_DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
-
 
 class OpenSearchPackageAssociation(Construct):
     """Associates a package with a domain and keeps the domain on the package's latest version.
 
-    When the package gets a new version (its file changed), the association is updated and the
-    domain receives that version. Deleting the association dissociates the package.
+    Every association of this stack with one domain is an entry of the domain's
+    :class:`~cdk_opensearch_packages.domain_packages.OpenSearchDomainPackages` (one custom
+    resource per domain): the stack's packages reach the domain in one AssociatePackages call
+    on create, an update makes one call for what changed and one for what left, a delete one
+    DissociatePackages. When the package gets a new version (its file changed), the domain
+    receives it in the same deployment.
 
-    Associations with the same domain in one stack are chained (each depends on the previous one)
-    because a domain handles one package operation at a time.
-
-    A plugin's prerequisites (its license and configuration packages) must be associated with the
-    domain before the plugin: each prerequisite gets its own association with the domain (or
-    reuses the one this stack already has), and the plugin's association lists the prerequisites
-    through those associations, so CloudFormation associates them first, dissociates them last,
-    and rolls a new version of a license or configuration out to the domain like any package's.
+    A third-party plugin is associated as AWS documents it: the plugin, its license and its
+    configuration in one call, the license and configuration each listing the plugin as their
+    prerequisite (``license=`` / ``configuration=``). Dissociating the plugin removes them too.
     """
-
-    #: The package id (``PackageID``), from the association.
-    package_id: str
 
     def __init__(
         self,
@@ -50,106 +51,179 @@ class OpenSearchPackageAssociation(Construct):
         package: IOpenSearchPackage,
         domain: aws_opensearchservice.IDomain | str,
         prerequisites: Sequence[IOpenSearchPackage] = (),
+        license: IOpenSearchPackage | None = None,
+        configuration: IOpenSearchPackage | None = None,
         key_store_access_role: aws_iam.IRole | None = None,
         timeout: aws_cdk.Duration | None = None,
     ) -> None:
         """
         :param package: the package to associate.
         :param domain: the domain, or the name of a domain in this stack's account and Region.
-        :param prerequisites: license/configuration packages the plugin needs
-            (``PrerequisitePackageIDList``); each is also associated with the domain (an
-            association of it with this domain already in the stack is reused).
+        :param prerequisites: packages that must be on the domain before or with this one
+            (``PrerequisitePackageIDList``); each is added to the domain's set too. For a
+            plugin's license and configuration use ``license=`` / ``configuration=``.
+            Default: - none.
+        :param license: the plugin's PACKAGE-LICENSE package; it is associated in the same
+            call, listing the plugin as its prerequisite. Default: - none.
+        :param configuration: the plugin's PACKAGE-CONFIG package, associated likewise.
             Default: - none.
         :param key_store_access_role: a role OpenSearch Service assumes to reach the plugin's key
             store; the provider is allowed to pass it to es.amazonaws.com only. Default: - none.
-        :param timeout: how long CloudFormation waits for the association (the custom resource's
-            ``ServiceTimeout``, 1 second to 1 hour). Default: - 1 hour (rendered explicitly).
+        :param timeout: how long CloudFormation may wait for the domain's package set (its
+            ``ServiceTimeout``: the longest timeout any association asks for, 1 second to 1
+            hour). Default: - 1 hour.
         """
         super().__init__(scope, id)
         path = self.node.path
-        stack = aws_cdk.Stack.of(self)
-        if isinstance(domain, str):
-            _validate_domain_name(path, domain)
-            domain_name = domain
-            domain_arn = stack.format_arn(
-                service="es",
-                resource="domain",
-                resource_name=domain,
-                arn_format=aws_cdk.ArnFormat.SLASH_RESOURCE_NAME,
-            )
-        else:
-            domain_name = domain.domain_name
-            domain_arn = domain.domain_arn
-        props.validate_engine_compatibility(
-            path, package.engine_version, _domain_engine_version(domain), _describe(domain)
+        _check_plugin_parts(path, package, prerequisites, license, configuration)
+        if timeout is not None:
+            construct_props.service_timeout(path, timeout)
+        packages = OpenSearchDomainPackages.of(self, domain)
+        self._packages = packages
+        self._package = package
+        self._entry = packages.add(
+            package,
+            prerequisites=list(prerequisites),
+            key_store_access_role=key_store_access_role,
+            timeout=timeout,
         )
-        service_timeout = construct_props.service_timeout(path, timeout)
+        self._parts: dict[str, OpenSearchPackageAssociation] = {}
+        for prop, part in (("license", license), ("configuration", configuration)):
+            if part is not None:
+                self._parts[prop] = _association_of(
+                    part, domain, prerequisite=package, timeout=timeout
+                )
 
-        provider = OpenSearchPackageProvider.get_or_create(self)
-        provider.grant_domain(domain_arn)
-        domain_key = _domain_key(domain)
-        prerequisite_associations = [
-            _association_of(provider, prerequisite, domain, domain_key)
-            for prerequisite in prerequisites
-        ]
-        properties: dict[str, Any] = {"PackageID": package.package_id, "DomainName": domain_name}
-        if prerequisite_associations:
-            properties["PrerequisitePackageIDList"] = [
-                association.package_id for association in prerequisite_associations
-            ]
-        if key_store_access_role is not None:
-            properties["AssociationConfiguration"] = {
-                "KeyStoreAccessOption": {
-                    "KeyAccessRoleArn": key_store_access_role.role_arn,
-                    "KeyStoreAccessEnabled": True,
-                }
-            }
-            provider.grant_pass_role(key_store_access_role.role_arn)
-        if package.package_version is not None:
-            properties["OspPackageVersion"] = package.package_version
+    @property
+    def license(self) -> OpenSearchPackageAssociation | None:
+        """The association of the plugin's license package (``None`` when not given)."""
+        return self._parts.get("license")
 
-        resource = aws_cdk.CustomResource(
-            self,
-            "Resource",
-            resource_type=RESOURCE_TYPE,
-            service_token=provider.service_token,
-            properties=properties,
-            service_timeout=service_timeout,
-        )
-        provider.add_dependent(resource)
-        # No DependsOn on the prerequisites: their ids are GetAtts of their associations, which
-        # already order this association after them (an explicit DependsOn on top is what
-        # cfn-lint reports as W3005).
-        previous = provider.chain_domain_operation(domain_key, self)
-        if previous is not None and previous not in prerequisite_associations:
-            resource.node.add_dependency(previous)
-        provider.register_association(domain_key, package, self)
+    @property
+    def configuration(self) -> OpenSearchPackageAssociation | None:
+        """The association of the plugin's configuration package (``None`` when not given)."""
+        return self._parts.get("configuration")
 
-        #: The underlying custom resource.
-        self.resource = resource
-        #: The associated package.
-        self.package = package
-        #: Where analyzers find the package, e.g. ``analyzers/F123456789`` (``ReferencePath``);
-        #: use it as ``synonyms_path``, ``stopwords_path`` or ``user_dictionary``.
-        self.reference_path = resource.get_att_string("ReferencePath")
-        #: The package version active on the domain (``PackageVersion``).
-        self.package_version = resource.get_att_string("PackageVersion")
-        #: The domain name (``DomainName``).
-        self.domain_name = resource.get_att_string("DomainName")
-        self.package_id = resource.get_att_string("PackageID")
+    @property
+    def package(self) -> IOpenSearchPackage:
+        """The associated package."""
+        return self._package
+
+    @property
+    def domain_packages(self) -> OpenSearchDomainPackages:
+        """The domain's package set this association is an entry of."""
+        return self._packages
+
+    @property
+    def entry(self) -> DomainPackageEntry:
+        """The package's entry in the domain's set (``PackageList``)."""
+        return self._entry
+
+    @property
+    def resource(self) -> aws_cdk.CustomResource:
+        """The custom resource that holds the association (the domain's package set, shared
+        by every association of this stack with the domain)."""
+        return self._packages.resource
+
+    @property
+    def reference_path(self) -> str:
+        """Where analyzers find the package, e.g. ``analyzers/F123456789`` (``ReferencePath``);
+        use it as ``synonyms_path``, ``stopwords_path`` or ``user_dictionary``. A deploy-time
+        token ("" for plugins, licenses and configurations)."""
+        return self._packages.attribute(self._entry, "ReferencePath")
+
+    @property
+    def package_version(self) -> str:
+        """The package version active on the domain (``PackageVersion``, e.g. ``v2``), a
+        deploy-time token."""
+        return self._packages.attribute(self._entry, "PackageVersion")
+
+    @property
+    def domain_name(self) -> str:
+        """The domain name (``DomainName``), a deploy-time token."""
+        return self._packages.domain_name
+
+    @property
+    def package_id(self) -> str:
+        """The package id (``PackageID``), from the domain's set: a deploy-time token that
+        orders what uses it after the association."""
+        return self._packages.attribute(self._entry, "PackageID")
 
 
 def _association_of(
-    provider: OpenSearchPackageProvider,
-    package: IOpenSearchPackage,
+    part: IOpenSearchPackage,
     domain: aws_opensearchservice.IDomain | str,
-    domain_key: str,
+    *,
+    prerequisite: IOpenSearchPackage,
+    timeout: aws_cdk.Duration | None,
 ) -> OpenSearchPackageAssociation:
-    """The stack's association of ``package`` with the domain, made when there is none."""
-    existing = provider.association_of(domain_key, package)
-    if existing is not None:
+    """The association of a plugin's license or configuration with the domain, listing the
+    plugin as its prerequisite: the one ``part.associate(domain)`` made, else a new one."""
+    child_id = f"Association{domain if isinstance(domain, str) else domain.node.id}"
+    existing = part.node.try_find_child(child_id)
+    if isinstance(existing, OpenSearchPackageAssociation):
+        existing.domain_packages.add(part, prerequisites=[prerequisite], timeout=timeout)
         return existing
-    return package.associate(domain)
+    return part.associate(domain, prerequisites=[prerequisite], timeout=timeout)
+
+
+def _check_plugin_parts(
+    path: str,
+    package: IOpenSearchPackage,
+    prerequisites: Sequence[IOpenSearchPackage],
+    license: IOpenSearchPackage | None,
+    configuration: IOpenSearchPackage | None,
+) -> None:
+    """The types fit: ``license`` is a PACKAGE-LICENSE, ``configuration`` a PACKAGE-CONFIG, both
+    only for a ZIP-PLUGIN whose configuration does not say NONE; a plugin lists no license or
+    configuration among its prerequisites (AWS documents the reverse)."""
+    package_type = package_type_of(package)
+    for prop, part, expected, requirement in (
+        ("license", license, LICENSE, "license_requirement"),
+        ("configuration", configuration, CONFIG, "configuration_requirement"),
+    ):
+        if part is None:
+            continue
+        if package_type not in (PLUGIN, None):
+            raise props.fail(
+                path,
+                prop,
+                part.node.path,
+                f"only a ZIP-PLUGIN takes a {prop} package; this package is a {package_type}",
+                f"Associate the {prop} with the plugin: plugin.associate(domain, {prop}=...)",
+            )
+        part_type = package_type_of(part)
+        if part_type not in (expected, None):
+            raise props.fail(
+                path,
+                prop,
+                part.node.path,
+                f"the {prop} package must be a {expected}, not a {part_type}",
+                f"Pass a package created with package_type=PackageType."
+                f"{expected.replace('-', '_')}",
+            )
+        if requirement_of(package, requirement) == "NONE":
+            raise props.fail(
+                path,
+                prop,
+                part.node.path,
+                f"the plugin's PackageConfiguration says {requirement} NONE",
+                f"Leave {prop} out, or set {requirement} to OPTIONAL or REQUIRED",
+            )
+    if package_type == PLUGIN:
+        for prerequisite in prerequisites:
+            part_type = package_type_of(prerequisite)
+            if part_type in (LICENSE, CONFIG):
+                prop = "license" if part_type == LICENSE else "configuration"
+                raise props.fail(
+                    path,
+                    "prerequisites",
+                    prerequisite.node.path,
+                    f"a {part_type} package is not a prerequisite of its plugin: AWS documents "
+                    "the reverse (the plugin is the prerequisite of its license and "
+                    "configuration, all associated in one call)",
+                    f"Pass it as {prop}=... instead",
+                )
 
 
 def default_association_id(package: Construct, domain: aws_opensearchservice.IDomain | str) -> str:
@@ -176,46 +250,9 @@ def default_association_id(package: Construct, domain: aws_opensearchservice.IDo
         raise props.fail(
             package.node.path,
             "domain",
-            _describe(domain),
+            describe_domain(domain),
             "the package is already associated with this domain (or a domain with the same "
             f"construct id) as {child_id!r}",
             "Associate a package with a domain once; pass id='...' to tell two domains apart",
         )
     return child_id
-
-
-def _validate_domain_name(path: str, name: str) -> None:
-    if construct_props.is_unresolved(name) or _DOMAIN_NAME.fullmatch(name):
-        return
-    raise props.fail(
-        path,
-        "domain",
-        name,
-        "a domain name is 3 to 28 characters: a lowercase letter, then lowercase letters, digits "
-        "and hyphens",
-        "Pass the domain's name (not its ARN or endpoint) or the domain construct",
-    )
-
-
-def _domain_engine_version(domain: aws_opensearchservice.IDomain | str) -> str | None:
-    """The engine version of a domain defined in this app (``None`` when unknown)."""
-    if not isinstance(domain, aws_opensearchservice.Domain):
-        return None
-    child = domain.node.default_child
-    if isinstance(child, aws_opensearchservice.CfnDomain):
-        return child.engine_version
-    return None
-
-
-def _domain_key(domain: aws_opensearchservice.IDomain | str) -> str:
-    """Identify a domain so associations with the same domain are chained."""
-    name = domain if isinstance(domain, str) else domain.domain_name
-    if not aws_cdk.Token.is_unresolved(name):
-        return f"name:{name}"
-    if isinstance(domain, str):
-        return f"token:{name}"
-    return f"construct:{domain.node.path}"
-
-
-def _describe(domain: aws_opensearchservice.IDomain | str) -> str:
-    return domain if isinstance(domain, str) else domain.node.path

@@ -50,9 +50,10 @@ class PackageType(enum.Enum):
     TXT_DICTIONARY = "TXT-DICTIONARY"
     #: A custom or third-party plugin (a .zip file); needs an ``engine_version``.
     ZIP_PLUGIN = "ZIP-PLUGIN"
-    #: A license file for a third-party plugin (associated as a prerequisite of the plugin).
+    #: A license file for a third-party plugin (associated with the plugin as its prerequisite).
     PACKAGE_LICENSE = "PACKAGE-LICENSE"
-    #: A configuration file for a third-party plugin (associated as a prerequisite of the plugin).
+    #: A configuration file for a third-party plugin (associated with the plugin as its
+    #: prerequisite).
     PACKAGE_CONFIG = "PACKAGE-CONFIG"
 
 
@@ -169,6 +170,8 @@ class IOpenSearchPackage(constructs.IConstruct, Protocol):
         *,
         id: str | None = None,
         prerequisites: Sequence[IOpenSearchPackage] = (),
+        license: IOpenSearchPackage | None = None,
+        configuration: IOpenSearchPackage | None = None,
         key_store_access_role: aws_iam.IRole | None = None,
         timeout: aws_cdk.Duration | None = None,
     ) -> OpenSearchPackageAssociation:
@@ -211,23 +214,35 @@ class OpenSearchPackageBase(Construct):
         *,
         id: str | None = None,
         prerequisites: Sequence[IOpenSearchPackage] = (),
+        license: IOpenSearchPackage | None = None,
+        configuration: IOpenSearchPackage | None = None,
         key_store_access_role: aws_iam.IRole | None = None,
         timeout: aws_cdk.Duration | None = None,
     ) -> OpenSearchPackageAssociation:
         """Associate this package with a domain.
 
-        The association is created in this package's scope. Several associations with one domain
-        in the same stack run one after the other.
+        The association is created in this package's scope and is an entry of the domain's
+        package set (:class:`~cdk_opensearch_packages.OpenSearchDomainPackages`, one per domain
+        and stack): every package of the stack reaches the domain in one operation.
+
+        Example (a third-party plugin, as AWS documents it: one call, the plugin first, the
+        license and configuration listing the plugin as their prerequisite)::
+
+            plugin.associate(domain, license=license_pkg, configuration=config_pkg)
 
         :param domain: the domain, or its name.
         :param id: the construct id of the association. Default: - ``Association`` followed by
             the domain's construct id, or by the domain name when a name is given.
-        :param prerequisites: license/configuration packages a plugin needs
-            (``PrerequisitePackageIDList``). Default: - none.
+        :param prerequisites: packages that must be on the domain before or with this one
+            (``PrerequisitePackageIDList``); each joins the domain's set. Default: - none.
+        :param license: a plugin's PACKAGE-LICENSE package (checked at synth: this package must
+            be a ZIP-PLUGIN whose configuration allows a license). Default: - none.
+        :param configuration: a plugin's PACKAGE-CONFIG package (checked likewise).
+            Default: - none.
         :param key_store_access_role: a role OpenSearch Service assumes to reach the plugin's key
             store (``AssociationConfiguration.KeyStoreAccessOption``). Default: - none.
-        :param timeout: how long CloudFormation waits for the association (1 second to 1 hour).
-            Default: - 1 hour.
+        :param timeout: how long CloudFormation waits for the domain's package set (1 second to
+            1 hour; the set takes the longest its associations ask for). Default: - 1 hour.
         """
         return OpenSearchPackageAssociation(
             self,
@@ -235,6 +250,8 @@ class OpenSearchPackageBase(Construct):
             package=self,
             domain=domain,
             prerequisites=prerequisites,
+            license=license,
+            configuration=configuration,
             key_store_access_role=key_store_access_role,
             timeout=timeout,
         )
@@ -722,6 +739,8 @@ class OpenSearchPackage(OpenSearchPackageBase):
         self.resource = resource
         #: The package type.
         self.package_type = package_type
+        #: The plugin's license and configuration requirements (``None`` when not given).
+        self.configuration = configuration
         self._package_id = resource.get_att_string("PackageID")
         self._package_name = resource.get_att_string("PackageName")
         self._package_version = resource.get_att_string("PackageVersion")

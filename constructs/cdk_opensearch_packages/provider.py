@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import aws_cdk
 from aws_cdk import aws_iam, aws_lambda, aws_logs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from cdk_opensearch_packages.handler_asset import handler_code
 
 if TYPE_CHECKING:
-    from cdk_opensearch_packages.association import OpenSearchPackageAssociation
+    from cdk_opensearch_packages.domain_packages import OpenSearchDomainPackages
 
 __all__ = ["OpenSearchPackageProvider"]
 
@@ -25,7 +25,7 @@ PACKAGE_ACTIONS = (
     "es:ListDomainsForPackage",
     "es:UpdatePackage",
 )
-DOMAIN_ACTIONS = ("es:AssociatePackage", "es:DissociatePackage", "es:ListPackagesForDomain")
+DOMAIN_ACTIONS = ("es:AssociatePackages", "es:DissociatePackages", "es:ListPackagesForDomain")
 RULE_ACTIONS = (
     "events:DeleteRule",
     "events:PutRule",
@@ -57,8 +57,9 @@ _MINIMIZE_POLICIES = "@aws-cdk/aws-iam:minimizePolicies"
 
 
 class OpenSearchPackageProvider(Construct):
-    """The Lambda-backed provider of ``Custom::OpenSearchPackage`` and
-    ``Custom::OpenSearchPackageAssociation`` (one per stack; use :meth:`get_or_create`).
+    """The Lambda-backed provider of ``Custom::OpenSearchPackage``,
+    ``Custom::OpenSearchDomainPackages`` and ``Custom::OpenSearchPackageLookup`` (one per stack;
+    use :meth:`get_or_create`).
 
     It holds the handler function (Python 3.14, arm64, 15 minutes, 256 MB), its log group
     (retention one month), and a role with exactly the permissions the handler needs. The
@@ -101,8 +102,7 @@ class OpenSearchPackageProvider(Construct):
             arn_format=aws_cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
         self._domain_arns: set[str] = set()
-        self._last_association: dict[str, OpenSearchPackageAssociation] = {}
-        self._associations: dict[tuple[str, str], OpenSearchPackageAssociation] = {}
+        self._domain_sets: dict[str, OpenSearchDomainPackages] = {}
         self._package_names: dict[str, list[tuple[str, str, str | None]]] = {}
 
         self.log_group = aws_logs.LogGroup(
@@ -167,7 +167,8 @@ class OpenSearchPackageProvider(Construct):
         return self.function.function_arn
 
     def grant_domain(self, domain_arn: str) -> None:
-        """Allow the handler to associate/dissociate packages with one domain and list them."""
+        """Allow the handler to associate/dissociate packages with one domain (the batch calls)
+        and list them."""
         if domain_arn in self._domain_arns:
             return
         self._domain_arns.add(domain_arn)
@@ -198,6 +199,10 @@ class OpenSearchPackageProvider(Construct):
         permission is not reachable that way.
         """
         resource.node.add_dependency(self.invoke_permission)
+
+    def register_domain_set(self, domain_key: str, packages: OpenSearchDomainPackages) -> None:
+        """Record the stack's package set of a domain."""
+        self._domain_sets[domain_key] = packages
 
     def claim_package_name(
         self, path: str, name: str, package_type: str, engine_version: str | None
@@ -239,29 +244,9 @@ class OpenSearchPackageProvider(Construct):
             )
         claims.append((path, package_type, engine_version))
 
-    def register_association(
-        self, domain_key: str, package: IConstruct, association: OpenSearchPackageAssociation
-    ) -> None:
-        """Record ``association`` as the stack's association of ``package`` with a domain."""
-        self._associations.setdefault((domain_key, package.node.path), association)
-
-    def association_of(
-        self, domain_key: str, package: IConstruct
-    ) -> OpenSearchPackageAssociation | None:
-        """The stack's association of ``package`` with a domain, if any."""
-        return self._associations.get((domain_key, package.node.path))
-
-    def chain_domain_operation(
-        self, domain_key: str, association: OpenSearchPackageAssociation
-    ) -> OpenSearchPackageAssociation | None:
-        """Record ``association`` as the latest one on a domain; return the previous one.
-
-        The caller makes the new association depend on the previous one, so CloudFormation never
-        runs two package operations on one domain at the same time.
-        """
-        previous = self._last_association.get(domain_key)
-        self._last_association[domain_key] = association
-        return previous
+    def domain_set(self, domain_key: str) -> OpenSearchDomainPackages | None:
+        """The stack's package set of a domain, if any."""
+        return self._domain_sets.get(domain_key)
 
     def _acknowledge_findings(self, stack: aws_cdk.Stack) -> None:
         """Acknowledge the cdk-nag findings the provider cannot avoid, with their reasons."""

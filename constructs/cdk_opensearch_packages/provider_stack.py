@@ -1,7 +1,7 @@
 """The shared provider stack: one provider per account and Region for plain CloudFormation users.
 
 Templates written without the CDK declare ``Custom::OpenSearchPackage`` and
-``Custom::OpenSearchPackageAssociation`` resources whose ``ServiceToken`` is
+``Custom::OpenSearchDomainPackages`` (a domain's package set) resources whose ``ServiceToken`` is
 ``!ImportValue OpenSearchPackageProvider-ServiceToken``. That export (and an SSM parameter holding
 the same value) comes from :class:`OpenSearchPackageProviderStack`: the
 :class:`~cdk_opensearch_packages.provider.OpenSearchPackageProvider` (same handler, same role, same
@@ -133,8 +133,9 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
             stack_name=stack_name,
             description=description
             or (
-                "cdk-opensearch-packages: the shared provider of Custom::OpenSearchPackage and "
-                "Custom::OpenSearchPackageAssociation (one per account and Region)"
+                "cdk-opensearch-packages: the shared provider of Custom::OpenSearchPackage, "
+                "Custom::OpenSearchDomainPackages and Custom::OpenSearchPackageLookup (one per "
+                "account and Region)"
             ),
             synthesizer=aws_cdk.BootstraplessSynthesizer(),
             analytics_reporting=False,
@@ -194,8 +195,8 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
             "KeyStoreAccessRoleArns",
             _ROLE_ARN_PATTERN,
             "IAM role ARNs",
-            "Roles the provider may pass to OpenSearch Service as KeyAccessRoleArn of an "
-            "association. Empty: none",
+            "Roles the provider may pass to OpenSearch Service as KeyAccessRoleArn of a "
+            "package's AssociationConfiguration. Empty: none",
         )
 
         code = aws_lambda.Code.from_cfn_parameters(
@@ -212,7 +213,7 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
             "ServiceToken",
             value=self.provider.service_token,
             export_name=self.service_token_export_name,
-            description="ServiceToken of Custom::OpenSearchPackage(Association) resources",
+            description="ServiceToken of the Custom::OpenSearch* package resources",
         )
         aws_cdk.CfnOutput(
             self,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from .association import AssociationLifecycle
+from .domain_packages import DomainPackagesLifecycle
 from .job import Job
 from .lookup import LOOKUP_RESOURCE_TYPE, PackageLookupLifecycle
 from .outcome import Done, Outcome, ResourceFailure
 from .package import PackageLifecycle
 from .phases import Lifecycle
-from .props import ASSOCIATION_RESOURCE_TYPE, PACKAGE_RESOURCE_TYPE
+from .props import DOMAIN_PACKAGES_RESOURCE_TYPE, PACKAGE_RESOURCE_TYPE
 
 __all__ = ["LIFECYCLES", "UnsupportedLifecycle", "lifecycle_for"]
 
@@ -30,7 +30,7 @@ class UnsupportedLifecycle:
     def _refuse(self) -> ResourceFailure:
         return ResourceFailure(
             f"this provider does not handle resource type {self.resource_type!r}; use "
-            f"{PACKAGE_RESOURCE_TYPE}, {ASSOCIATION_RESOURCE_TYPE} or {LOOKUP_RESOURCE_TYPE}"
+            f"{PACKAGE_RESOURCE_TYPE}, {DOMAIN_PACKAGES_RESOURCE_TYPE} or {LOOKUP_RESOURCE_TYPE}"
         )
 
     def create(self, job: Job) -> Outcome:
@@ -54,7 +54,7 @@ class UnsupportedLifecycle:
 #: The lifecycle of each supported resource type.
 LIFECYCLES: dict[str, Lifecycle] = {
     PACKAGE_RESOURCE_TYPE: PackageLifecycle(),
-    ASSOCIATION_RESOURCE_TYPE: AssociationLifecycle(),
+    DOMAIN_PACKAGES_RESOURCE_TYPE: DomainPackagesLifecycle(),
     LOOKUP_RESOURCE_TYPE: PackageLookupLifecycle(),
 }
 

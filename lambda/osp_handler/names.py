@@ -1,5 +1,6 @@
-"""Names and identifiers: package ids, generated package names, association physical ids, polling
-rule names and the placeholder physical id of a resource that never existed."""
+"""Names and identifiers: package ids, generated package names, the physical id of a domain's
+package set, polling rule names and the placeholder physical id of a resource that never
+existed."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ __all__ = [
     "MAX_PACKAGE_NAME_LENGTH",
     "MAX_RULE_NAME_LENGTH",
     "PACKAGE_NAME_PATTERN",
-    "association_physical_id",
+    "domain_packages_physical_id",
     "generated_package_name",
     "is_package_id",
-    "parse_association_physical_id",
+    "parse_domain_packages_physical_id",
     "placeholder_physical_id",
     "polling_rule_name",
 ]
@@ -34,7 +35,7 @@ DOMAIN_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9\-]{2,27}$")
 RULE_NAME_PATTERN = re.compile(r"^[.\-_A-Za-z0-9]+$")
 MAX_RULE_NAME_LENGTH = 64
 _HASH_LENGTH = 8
-_ASSOCIATION_SEPARATOR = "|"
+_DOMAIN_PACKAGES_SUFFIX = "|packages"
 
 
 def _digest(*parts: str) -> str:
@@ -85,19 +86,17 @@ def generated_package_name(
     return f"{prefix}-{digest}"
 
 
-def association_physical_id(domain_name: str, package_id: str) -> str:
-    """Return the physical id of an association: ``<DomainName>|<PackageID>``."""
-    return f"{domain_name}{_ASSOCIATION_SEPARATOR}{package_id}"
+def domain_packages_physical_id(domain_name: str) -> str:
+    """Return the physical id of a domain's package set: ``<DomainName>|packages``."""
+    return domain_name + _DOMAIN_PACKAGES_SUFFIX
 
 
-def parse_association_physical_id(value: str | None) -> tuple[str, str] | None:
-    """Return ``(domain_name, package_id)`` of an association physical id, else ``None``."""
-    if not value or value.count(_ASSOCIATION_SEPARATOR) != 1:
+def parse_domain_packages_physical_id(value: str | None) -> str | None:
+    """Return the domain name of a package set's physical id, else ``None``."""
+    if not value or not value.endswith(_DOMAIN_PACKAGES_SUFFIX):
         return None
-    domain_name, package_id = value.split(_ASSOCIATION_SEPARATOR)
-    if DOMAIN_NAME_PATTERN.fullmatch(domain_name) is None or not is_package_id(package_id):
-        return None
-    return domain_name, package_id
+    domain_name = value[: -len(_DOMAIN_PACKAGES_SUFFIX)]
+    return domain_name if DOMAIN_NAME_PATTERN.fullmatch(domain_name) else None
 
 
 def polling_rule_name(prefix: str, *, stack_id: str, logical_id: str, request_id: str) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "find_domain_package",
     "find_package_by_name",
     "is_transient",
+    "not_associated",
     "package_gone",
     "pages",
     "response_reason",
@@ -135,6 +136,20 @@ def package_gone(error: BaseException) -> bool:
     if code == "ResourceNotFoundException":
         return True
     return code == "ValidationException" and "not found" in error_message(error).lower()
+
+
+def not_associated(error: BaseException) -> bool:
+    """Whether a DissociatePackage(s) error says a package is not (or no longer) associated.
+
+    The service answers ResourceNotFoundException, or ValidationException "Package is not
+    associated to this domain" (terraform-provider-aws handles both); either means the
+    dissociation is already done, e.g. a plugin's license that left with the plugin.
+    """
+    if package_gone(error):
+        return True
+    return error_code(error) == "ValidationException" and (
+        "not associated" in error_message(error).lower()
+    )
 
 
 def failure_message(details: PackageDetailsTypeDef | DomainPackageDetailsTypeDef) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -23,19 +23,19 @@ from .waiting import DEFAULT_SERVICE_TIMEOUT_SECONDS
 if TYPE_CHECKING:
     from botocore.model import ServiceModel
     from types_boto3_opensearch.type_defs import (
-        AssociatePackageRequestTypeDef,
         CreatePackageRequestTypeDef,
         UpdatePackageRequestTypeDef,
     )
 
 __all__ = [
-    "ASSOCIATION_RESOURCE_TYPE",
+    "DOMAIN_PACKAGES_RESOURCE_TYPE",
     "PACKAGE_RESOURCE_TYPE",
-    "AssociationProps",
+    "DomainPackageEntry",
+    "DomainPackagesProps",
     "PackageProps",
     "PropertyError",
-    "association_props",
     "coerce",
+    "domain_packages_props",
     "is_control_property",
     "package_props",
     "parse_bool",
@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 PACKAGE_RESOURCE_TYPE = "Custom::OpenSearchPackage"
-ASSOCIATION_RESOURCE_TYPE = "Custom::OpenSearchPackageAssociation"
+DOMAIN_PACKAGES_RESOURCE_TYPE = "Custom::OpenSearchDomainPackages"
+#: Control keys of a ``PackageList`` entry: the attribute key, the version to wait for.
+ENTRY_KEY_PROPERTY = "OspKey"
 CONTROL_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
 CONTROL_PREFIX = "Osp"
 #: Properties whose change replaces a package (PackageName only when given explicitly).
@@ -306,48 +308,126 @@ def package_props(
 
 
 @dataclass(frozen=True)
-class AssociationProps:
-    """The properties of a ``Custom::OpenSearchPackageAssociation``, converted.
+class DomainPackageEntry:
+    """One entry of a ``Custom::OpenSearchDomainPackages``'s ``PackageList``, converted.
 
-    :param params: AssociatePackage parameters given (API names, converted values).
-    :param package_version: the control property ``OspPackageVersion`` (the version to wait for).
+    :param package_id: ``PackageID``.
+    :param prerequisites: ``PrerequisitePackageIDList`` (packages associated before or with it).
+    :param configuration: ``AssociationConfiguration``.
+    :param package_version: ``OspPackageVersion``: the version to wait for.
+    :param key: ``OspKey``: the prefix of the entry's attributes. Default: the PackageID.
     """
 
-    params: dict[str, Any] = field(default_factory=dict)
+    package_id: str
+    prerequisites: tuple[str, ...] = ()
+    configuration: dict[str, Any] | None = None
     package_version: str | None = None
+    key: str = ""
 
-    @property
-    def package_id(self) -> str:
-        """``PackageID``."""
-        return str(self.params.get("PackageID") or "")
+    def settings(self) -> tuple[tuple[str, ...], Any]:
+        """What AssociatePackages cannot change on an existing association (comparable)."""
+        return tuple(sorted(self.prerequisites)), self.configuration or {}
 
-    @property
-    def domain_name(self) -> str:
-        """``DomainName``."""
-        return str(self.params.get("DomainName") or "")
+    def api_entry(self) -> dict[str, Any]:
+        """The ``PackageDetailsForAssociation`` of the entry."""
+        entry: dict[str, Any] = {"PackageID": self.package_id}
+        if self.prerequisites:
+            entry["PrerequisitePackageIDList"] = list(self.prerequisites)
+        if self.configuration:
+            entry["AssociationConfiguration"] = self.configuration
+        return entry
 
-    def associate_kwargs(self) -> AssociatePackageRequestTypeDef:
-        """Return the AssociatePackage parameters."""
-        return cast("AssociatePackageRequestTypeDef", dict(self.params))
 
+@dataclass(frozen=True)
+class DomainPackagesProps:
+    """The properties of a ``Custom::OpenSearchDomainPackages``, converted.
 
-def association_props(
-    props: Mapping[str, Any], service_model: ServiceModel, *, lenient: bool = False
-) -> AssociationProps:
-    """Convert a ``Custom::OpenSearchPackageAssociation``'s properties.
-
-    :param props: ``ResourceProperties`` (or ``OldResourceProperties``) as CloudFormation sent them.
-    :param service_model: the OpenSearch Service model (``client.meta.service_model``).
-    :param lenient: never fail (for old properties).
-    :raises PropertyError: when a property is missing, unknown or of the wrong kind.
+    :param domain_name: ``DomainName``.
+    :param entries: ``PackageList``, in the given order.
     """
-    params = _api_params(
-        props,
-        service_model,
-        "AssociatePackage",
-        resource_type=ASSOCIATION_RESOURCE_TYPE,
-        lenient=lenient,
+
+    domain_name: str
+    entries: tuple[DomainPackageEntry, ...] = ()
+
+
+def _entry(raw: Any, index: int, shape: Shape, *, lenient: bool) -> DomainPackageEntry | None:
+    path = f"PackageList[{index}]"
+    if not isinstance(raw, Mapping):
+        if lenient:
+            return None
+        raise PropertyError(f"property {path} must be an object, got {raw!r}")
+    api = {key: value for key, value in raw.items() if not is_control_property(str(key))}
+    unknown = sorted(
+        str(key)
+        for key in raw
+        if is_control_property(str(key))
+        and key not in (ENTRY_KEY_PROPERTY, PACKAGE_VERSION_PROPERTY)
     )
+    try:
+        if unknown:
+            raise PropertyError(
+                f"property {path} has unknown control keys {unknown}; expected "
+                f"{ENTRY_KEY_PROPERTY} or {PACKAGE_VERSION_PROPERTY}"
+            )
+        params = coerce(api, shape, path)
+    except PropertyError:
+        if not lenient:
+            raise
+        params = dict(api)
+    package_id = str(params.get("PackageID") or "")
+    if not package_id:
+        if lenient:
+            return None
+        raise PropertyError(f"property {path} requires PackageID")
+    configuration = params.get("AssociationConfiguration")
+    return DomainPackageEntry(
+        package_id=package_id,
+        prerequisites=tuple(str(p) for p in params.get("PrerequisitePackageIDList") or []),
+        configuration=dict(configuration) if isinstance(configuration, Mapping) else None,
+        package_version=_optional_str(raw.get(PACKAGE_VERSION_PROPERTY)),
+        key=str(raw.get(ENTRY_KEY_PROPERTY) or package_id),
+    )
+
+
+def domain_packages_props(
+    props: Mapping[str, Any], service_model: ServiceModel, *, lenient: bool = False
+) -> DomainPackagesProps:
+    """Convert a ``Custom::OpenSearchDomainPackages``'s properties (``DomainName``,
+    ``PackageList`` of ``PackageDetailsForAssociation`` plus the control keys ``OspKey`` and
+    ``OspPackageVersion``).
+
+    :param lenient: never fail (for old properties and deletes): skip what does not convert.
+    :raises PropertyError: when a property is missing, unknown, of the wrong kind, or when a
+        package or a key is listed twice.
+    """
+    resource_type = DOMAIN_PACKAGES_RESOURCE_TYPE
+    known = {"DomainName", "PackageList"}
+    unknown = sorted(k for k in props if not is_control_property(k) and k not in known)
+    if unknown and not lenient:
+        raise PropertyError(
+            f"{resource_type} has no property {unknown[0]!r}; expected {sorted(known)} (and "
+            f"control properties {sorted(CONTROL_PROPERTIES)} or {CONTROL_PREFIX}*)"
+        )
+    domain_name = str(props.get("DomainName") or "")
+    raw_list = props.get("PackageList")
     if not lenient:
-        _require(params, ("PackageID", "DomainName"), ASSOCIATION_RESOURCE_TYPE)
-    return AssociationProps(params, _optional_str(props.get(PACKAGE_VERSION_PROPERTY)))
+        _require({"DomainName": domain_name}, ("DomainName",), resource_type)
+        if not isinstance(raw_list, list | tuple):
+            raise PropertyError(f"{resource_type} requires the property PackageList (a list)")
+    shape = service_model.shape_for("PackageDetailsForAssociation")
+    entries: list[DomainPackageEntry] = []
+    for index, raw in enumerate(raw_list if isinstance(raw_list, list | tuple) else []):
+        entry = _entry(raw, index, shape, lenient=lenient)
+        if entry is not None:
+            entries.append(entry)
+    if not lenient:
+        for what, values in (
+            ("package", [e.package_id for e in entries]),
+            (ENTRY_KEY_PROPERTY, [e.key for e in entries]),
+        ):
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise PropertyError(
+                    f"{resource_type}: PackageList lists the {what} {', '.join(twice)} twice"
+                )
+    return DomainPackagesProps(domain_name, tuple(entries))

@@ -160,7 +160,7 @@ def _check_provider(aws: LocalAws, published: Published) -> str:
         )
     }
     assert resources["s3:GetObject"] == [f"arn:*:s3:::{SOURCE_BUCKET}/*"]
-    assert resources["es:AssociatePackage"] == [
+    assert resources["es:AssociatePackages"] == [
         f"arn:*:es:*:*:domain/{DOMAIN}",
         "arn:*:es:*:*:domain/other-domain",
     ]
@@ -240,7 +240,7 @@ def test_plain_template_creates_updates_and_deletes_a_package(
     # Delete the user's stack, then the provider's: nothing is left behind.
     deleted = aws.cloudformation.delete(USER_STACK)
     assert deleted.status == "DELETE_COMPLETE", deleted.describe()
-    assert _calls(aws, "DissociatePackage") and _calls(aws, "DeletePackage")
+    assert _calls(aws, "DissociatePackages") and _calls(aws, "DeletePackage")
     removed = aws.cloudformation.delete(PROVIDER_STACK)
     assert removed.status == "DELETE_COMPLETE", removed.describe()
     aws.runner.wait_idle(30)

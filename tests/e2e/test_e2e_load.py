@@ -18,6 +18,7 @@ provider function's resource-based policy. The checks:
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -188,6 +189,7 @@ def test_25_packages_created_updated_and_deleted_at_once(aws: LocalAws, tmp_path
     aws.runner.timeout_override = HAND_OVER_QUICKLY
     aws.opensearch.timeline = Timeline.from_mapping(LOAD_TIMELINE)
     calls_before = len(aws.opensearch.calls())
+    t0 = aws.opensearch.clock.monotonic()
     stack = f"Load{uuid.uuid4().hex[:8]}"
     v1, v2 = dictionaries(tmp_path / "v1", 1), dictionaries(tmp_path / "v2", 2)
 
@@ -237,9 +239,14 @@ def test_25_packages_created_updated_and_deleted_at_once(aws: LocalAws, tmp_path
     assert samples.policy_statements == {1}
     assert samples.policy_bytes < POLICY_LIMIT_BYTES / 20
 
-    # The domain: one operation at a time, never refused.
-    # associate, re-associate the new version, dissociate: each association three times.
-    assert busy_overlap(aws, DOMAIN) == (3 * ASSOCIATED, 1)
+    # The domain: one operation per deployment (associate, the new versions, dissociate, each
+    # a batch of every associated package), one at a time, never refused.
+    operations = [
+        op for op in aws.opensearch.domain_operations() if op.domain_name == DOMAIN and op.t >= t0
+    ]
+    assert [len(op.package_ids) for op in operations] == [ASSOCIATED] * 3
+    assert all(first.until <= then.t for first, then in itertools.pairwise(operations))
+    assert busy_overlap(aws, DOMAIN) == (3 * ASSOCIATED, ASSOCIATED)
     calls = aws.opensearch.calls()[calls_before:]
     assert not [c for c in calls if c.error_code == "ConflictException"]
     assert not [c for c in calls if c.error_code == "LimitExceededException"]

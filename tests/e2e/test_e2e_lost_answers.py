@@ -3,14 +3,14 @@
 AWS sometimes carries a call out and then fails to answer it (the connection is reset after the
 work, or a front end answers 500). botocore retries the same call, which meets the state the
 first one made: CreatePackage answers ResourceAlreadyExistsException, UpdatePackage and
-AssociatePackage a ConflictException (the operation they started is still running),
-DissociatePackage a ConflictException then ResourceNotFoundException, DeletePackage the details
+AssociatePackages a ConflictException (the operation they started is still running),
+DissociatePackages a ConflictException then ResourceNotFoundException, DeletePackage the details
 of the package it is deleting. The provider must treat each as the success it is.
 
 A stack of the real constructs (a domain and one associated dictionary package) is created,
 updated to a new dictionary version in place, and deleted, with ``drop_after`` and
 ``error_after`` faults (:mod:`cdk_opensearch_packages.local.faults`) on CreatePackage,
-UpdatePackage, AssociatePackage, DissociatePackage and DeletePackage, one per operation and
+UpdatePackage, AssociatePackages, DissociatePackages and DeletePackage, one per operation and
 phase. Each stack operation must succeed, each change must be made exactly once, and nothing
 must be left behind.
 """
@@ -34,9 +34,9 @@ SYNONYMS_V2 = "couch, sofa, settee\n"
 LOST = ("drop_after", "error_after")
 #: The faults of each stack operation: (kind, operation) pairs, each met by the first call.
 PHASES: dict[str, list[tuple[str, str]]] = {
-    "create": [("drop_after", "CreatePackage"), ("error_after", "AssociatePackage")],
-    "update": [("error_after", "UpdatePackage"), ("drop_after", "AssociatePackage")],
-    "delete": [("drop_after", "DissociatePackage"), ("error_after", "DeletePackage")],
+    "create": [("drop_after", "CreatePackage"), ("error_after", "AssociatePackages")],
+    "update": [("error_after", "UpdatePackage"), ("drop_after", "AssociatePackages")],
+    "delete": [("drop_after", "DissociatePackages"), ("error_after", "DeletePackage")],
 }
 SWAPPED = {"drop_after": "error_after", "error_after": "drop_after"}
 
@@ -126,7 +126,7 @@ def test_lost_answers_on_every_change_are_each_applied_once(
     # Each change was made exactly once, whatever botocore and the handler retried.
     assert len(_applied(calls, "CreatePackage")) == 1
     assert len(_applied(calls, "UpdatePackage")) == 1
-    assert len(_applied(calls, "DissociatePackage")) == 1
+    assert len(_applied(calls, "DissociatePackages")) == 1
     transitions = [
         (t.kind, t.from_status, t.to_status, t.package_version)
         for t in aws.opensearch.transitions()[transitions_before:]

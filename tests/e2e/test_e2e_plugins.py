@@ -1,8 +1,12 @@
-"""A plugin with its license package, end to end on the local emulation.
+"""A third-party plugin with its license and configuration, end to end on the local emulation.
 
-AWS requires a plugin's prerequisites to be associated with the domain before the plugin
-(PrerequisitePackageIDList): ``associate(domain, prerequisites=[...])`` associates the license
-first, dissociates it last, and rolls a new license version out to the domain.
+AWS's recipe (developer guide, "Installing third-party plugins"): ONE AssociatePackages call, the
+plugin first, the license and configuration packages each listing the plugin as their
+prerequisite. ``plugin.associate(domain, license=..., configuration=...)`` does exactly that,
+next to the stack's dictionaries; a change of two packages is one more call; deleting the stack
+one DissociatePackages (which takes the license and configuration with the plugin). The
+provider must be right whether the emulated domain runs a batch as one operation or as one per
+package (AWS documents neither).
 """
 
 from __future__ import annotations
@@ -11,14 +15,18 @@ import io
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import pytest
 from e2e_support import FIXTURES
 
 from cdk_opensearch_packages.local.aws.env import LocalAws
 from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
 
 HELLO = FIXTURES.parent.parent / "fixtures" / "files" / "plugins" / "hello"
+CONFIG = FIXTURES.parent.parent / "fixtures" / "files" / "config" / "plugin-config.json"
 DOMAIN = "plugins"
+OLD_DOMAIN = "old-engine"
 
 
 def _plugin_zip(directory: Path) -> Path:
@@ -35,7 +43,9 @@ def _plugin_zip(directory: Path) -> Path:
     return path
 
 
-def _synth(outdir: Path, stack_name: str, plugin: Path, license_file: Path) -> CloudAssembly:
+def _synth(
+    outdir: Path, stack_name: str, plugin: Path, license_file: Path, dictionary: Path
+) -> CloudAssembly:
     import aws_cdk
     from aws_cdk import aws_opensearchservice
 
@@ -62,6 +72,12 @@ def _synth(outdir: Path, stack_name: str, plugin: Path, license_file: Path) -> C
         package_type=PackageType.PACKAGE_LICENSE,
         source=PackageSource.from_asset(str(license_file)),
     )
+    config_package = OpenSearchPackage(
+        stack,
+        "Config",
+        package_type=PackageType.PACKAGE_CONFIG,
+        source=PackageSource.from_asset(str(CONFIG)),
+    )
     hello = OpenSearchPackage(
         stack,
         "Hello",
@@ -70,78 +86,171 @@ def _synth(outdir: Path, stack_name: str, plugin: Path, license_file: Path) -> C
         engine_version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19,
         configuration=PackageConfiguration(
             license_requirement=RequirementLevel.REQUIRED,
-            configuration_requirement=RequirementLevel.NONE,
+            configuration_requirement=RequirementLevel.REQUIRED,
             license_filepath="LICENSE.txt",
         ),
     )
-    association = hello.associate(domain, prerequisites=[license_package])
+    synonyms = OpenSearchPackage(
+        stack,
+        "Synonyms",
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(dictionary)),
+    )
+    on_domain = synonyms.associate(domain)
+    association = hello.associate(domain, license=license_package, configuration=config_package)
+    assert association.license is not None
     aws_cdk.CfnOutput(stack, "HelloId", value=hello.package_id)
     aws_cdk.CfnOutput(stack, "LicenseId", value=license_package.package_id)
+    aws_cdk.CfnOutput(stack, "ConfigId", value=config_package.package_id)
+    aws_cdk.CfnOutput(stack, "SynonymsId", value=synonyms.package_id)
     aws_cdk.CfnOutput(stack, "HelloVersion", value=association.package_version)
-    license_on_domain = license_package.node.find_child("AssociationDomain")
-    aws_cdk.CfnOutput(
-        stack,
-        "LicenseVersion",
-        value=license_on_domain.package_version,  # type: ignore[attr-defined]
-    )
+    aws_cdk.CfnOutput(stack, "LicenseVersion", value=association.license.package_version)
+    aws_cdk.CfnOutput(stack, "SynonymsPath", value=on_domain.reference_path)
     app.synth()
     return CloudAssembly.load(outdir)
 
 
-def _domain_operations(aws: LocalAws, since: int) -> list[tuple[str, str]]:
+def _domain_calls(aws: LocalAws, since: int) -> list[tuple[str, list[str]]]:
     assert aws.opensearch is not None
-    return [
-        (c.operation, str((c.params or {}).get("PackageID")))
-        for c in aws.opensearch.calls()[since:]
-        if c.operation in ("AssociatePackage", "DissociatePackage") and c.status == 200
-    ]
+    calls = []
+    for call in aws.opensearch.calls()[since:]:
+        if call.operation in ("AssociatePackages", "DissociatePackages") and call.applied:
+            listed = (call.params or {})["PackageList"]
+            ids = [item if isinstance(item, str) else item["PackageID"] for item in listed]
+            calls.append((call.operation, ids))
+    return calls
 
 
-def test_a_plugin_and_its_license_are_associated_in_order_and_updated(
-    aws: LocalAws, tmp_path: Path
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("mode", ["one-operation", "per-package"])
+def test_a_third_party_plugin_is_associated_updated_and_removed_as_aws_documents(
+    aws: LocalAws, tmp_path: Path, mode: str
 ) -> None:
     assert aws.opensearch is not None
+    aws.opensearch.batch_mode = mode
     stack = f"Plugin{uuid.uuid4().hex[:8]}"
     plugin = _plugin_zip(tmp_path)
-    license_v1 = tmp_path / "v1" / "license.txt"
-    license_v1.parent.mkdir()
-    license_v1.write_text("licensed to: search team\nkey: 1111\n", encoding="utf-8")
-    license_v2 = tmp_path / "v2" / "license.txt"
-    license_v2.parent.mkdir()
-    license_v2.write_text("licensed to: search team\nkey: 2222\n", encoding="utf-8")
+    license_v1 = _write(tmp_path / "v1" / "license.txt", "licensed to: search team\nkey: 1111\n")
+    license_v2 = _write(tmp_path / "v2" / "license.txt", "licensed to: search team\nkey: 2222\n")
+    synonyms_v1 = _write(tmp_path / "v1" / "synonyms.txt", "tv, television\n")
+    synonyms_v2 = _write(tmp_path / "v2" / "synonyms.txt", "tv, television, telly\n")
     calls_before = len(aws.opensearch.calls())
+    operations_before = len(aws.opensearch.domain_operations())
 
-    created = aws.cloudformation.deploy(_synth(tmp_path / "o1", stack, plugin, license_v1), stack)
+    created = aws.cloudformation.deploy(
+        _synth(tmp_path / "o1", stack, plugin, license_v1, synonyms_v1), stack
+    )
 
     assert created.status == "CREATE_COMPLETE", created.describe()
-    hello, license_id = created.outputs["HelloId"], created.outputs["LicenseId"]
-    assert _domain_operations(aws, calls_before) == [
-        ("AssociatePackage", license_id),
-        ("AssociatePackage", hello),
+    out = created.outputs
+    hello, license_id, config_id = out["HelloId"], out["LicenseId"], out["ConfigId"]
+    # One call: the plugin first, its license and configuration listing it as prerequisite.
+    assert _domain_calls(aws, calls_before) == [
+        ("AssociatePackages", [out["SynonymsId"], hello, license_id, config_id])
     ]
     associated = {
         a["PackageID"]: a for a in aws.opensearch.associations() if a["DomainName"] == DOMAIN
     }
-    assert associated[hello]["DomainPackageStatus"] == "ACTIVE"
-    assert associated[hello]["PrerequisitePackageIDList"] == [license_id]
-    assert associated[license_id]["DomainPackageStatus"] == "ACTIVE"
+    assert {a["DomainPackageStatus"] for a in associated.values()} == {"ACTIVE"}
+    assert "PrerequisitePackageIDList" not in associated[hello]
+    assert associated[license_id]["PrerequisitePackageIDList"] == [hello]
+    assert associated[config_id]["PrerequisitePackageIDList"] == [hello]
+    assert out["SynonymsPath"] == f"analyzers/{out['SynonymsId']}"
+    expected_operations = 1 if mode == "one-operation" else 4
+    assert len(aws.opensearch.domain_operations()) - operations_before == expected_operations
 
+    # A new license and a new dictionary: one more call with both; the plugin is not touched.
     calls_before = len(aws.opensearch.calls())
-    updated = aws.cloudformation.deploy(_synth(tmp_path / "o2", stack, plugin, license_v2), stack)
+    operations_before = len(aws.opensearch.domain_operations())
+    updated = aws.cloudformation.deploy(
+        _synth(tmp_path / "o2", stack, plugin, license_v2, synonyms_v2), stack
+    )
 
     assert updated.status == "UPDATE_COMPLETE", updated.describe()
-    assert (created.outputs["LicenseVersion"], updated.outputs["LicenseVersion"]) == ("v1", "v2")
-    assert updated.outputs["HelloVersion"] == created.outputs["HelloVersion"]
-    # The new license version reached the domain; the plugin was not touched.
-    assert _domain_operations(aws, calls_before) == [("AssociatePackage", license_id)]
+    assert (out["LicenseVersion"], updated.outputs["LicenseVersion"]) == ("v1", "v2")
+    assert updated.outputs["HelloVersion"] == out["HelloVersion"]
+    assert _domain_calls(aws, calls_before) == [
+        ("AssociatePackages", [out["SynonymsId"], license_id])
+    ]
+    expected_operations = 1 if mode == "one-operation" else 2
+    assert len(aws.opensearch.domain_operations()) - operations_before == expected_operations
 
     calls_before = len(aws.opensearch.calls())
     deleted = aws.cloudformation.delete(stack)
 
     assert deleted.status == "DELETE_COMPLETE", deleted.describe()
-    assert _domain_operations(aws, calls_before) == [
-        ("DissociatePackage", hello),
-        ("DissociatePackage", license_id),
-    ]
+    [(operation, ids)] = _domain_calls(aws, calls_before)
+    assert operation == "DissociatePackages"
+    assert set(ids) == {out["SynonymsId"], hello, license_id, config_id}
     aws.runner.wait_idle(30)
     assert aws.inventory().orphans() == {}
+
+
+def _synth_failing(outdir: Path, stack_name: str, dictionary: Path, plugin: Path | None) -> Any:
+    """A dictionary on a domain given by name; with ``plugin``, a plugin for another engine."""
+    import aws_cdk
+    from aws_cdk import aws_opensearchservice
+
+    from cdk_opensearch_packages import OpenSearchPackage, PackageSource, PackageType
+
+    app = aws_cdk.App(outdir=str(outdir))
+    stack = aws_cdk.Stack(app, stack_name)
+    synonyms = OpenSearchPackage(
+        stack,
+        "Synonyms",
+        package_type=PackageType.TXT_DICTIONARY,
+        source=PackageSource.from_asset(str(dictionary)),
+    )
+    synonyms.associate(OLD_DOMAIN)
+    if plugin is not None:
+        hello = OpenSearchPackage(
+            stack,
+            "Hello",
+            package_type=PackageType.ZIP_PLUGIN,
+            package_name="hello-plugin",
+            source=PackageSource.from_asset(str(plugin)),
+            engine_version=aws_opensearchservice.EngineVersion.OPENSEARCH_2_19,
+        )
+        hello.associate(OLD_DOMAIN)
+    app.synth()
+    return CloudAssembly.load(outdir)
+
+
+def test_a_failed_association_fails_the_update_and_the_rollback_restores_the_set(
+    aws: LocalAws, tmp_path: Path
+) -> None:
+    assert aws.opensearch is not None
+    # The domain runs another engine version than the plugin's: the plugin ends
+    # ASSOCIATION_FAILED (the synth check cannot see the engine of a domain given by name).
+    aws.opensearch.register_domain(OLD_DOMAIN, "OpenSearch_1.3")
+    stack = f"Rollback{uuid.uuid4().hex[:8]}"
+    v1 = _write(tmp_path / "v1" / "synonyms.txt", "tv, television\n")
+    v2 = _write(tmp_path / "v2" / "synonyms.txt", "tv, television, telly\n")
+    created = aws.cloudformation.deploy(_synth_failing(tmp_path / "o1", stack, v1, None), stack)
+    assert created.status == "CREATE_COMPLETE", created.describe()
+
+    failed = aws.cloudformation.deploy(
+        _synth_failing(tmp_path / "o2", stack, v2, _plugin_zip(tmp_path)), stack
+    )
+
+    assert failed.status == "UPDATE_ROLLBACK_COMPLETE", failed.describe()
+    assert "status ASSOCIATION_FAILED" in failed.reason
+    assert "hello-plugin" in failed.reason
+    assert "is built for OpenSearch_2.19" in failed.reason
+    # Exactly the previous set: the dictionary, no plugin (dissociated, then deleted).
+    on_domain = [a for a in aws.opensearch.associations() if a["DomainName"] == OLD_DOMAIN]
+    assert [(a["PackageType"], a["DomainPackageStatus"]) for a in on_domain] == [
+        ("TXT-DICTIONARY", "ACTIVE")
+    ]
+    assert not [p for p in aws.opensearch.packages() if p["PackageType"] == "ZIP-PLUGIN"]
+
+    deleted = aws.cloudformation.delete(stack)
+    assert deleted.status == "DELETE_COMPLETE", deleted.describe()
+    aws.runner.wait_idle(30)
+    assert aws.inventory().orphans() == {}
+    aws.opensearch.unregister_domain(OLD_DOMAIN)

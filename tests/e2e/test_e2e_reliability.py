@@ -38,7 +38,7 @@ from cdk_opensearch_packages.local.cloudformation.assembly import CloudAssembly
 from cdk_opensearch_packages.local.opensearch.api import CallRecord, Timeline
 
 PACKAGE = "Custom::OpenSearchPackage"
-ASSOCIATION = "Custom::OpenSearchPackageAssociation"
+ASSOCIATION = "Custom::OpenSearchDomainPackages"
 DOMAIN = "search"
 #: With this Lambda timeout the handler waits ~1 s in process (it keeps 20 s), then polls.
 HAND_OVER_QUICKLY = 21.0
@@ -226,7 +226,7 @@ def test_a_storm_on_every_call_while_every_wait_continues_through_eventbridge(
     faulted = [c for c in calls if c.faults]
     assert {f for c in faulted for f in c.faults} == {"latency", "drop", "throttle", "server_error"}
     assert len(faulted) >= len(calls) / 4
-    mutating = {"CreatePackage", "UpdatePackage", "DeletePackage", "AssociatePackage"}
+    mutating = {"CreatePackage", "UpdatePackage", "DeletePackage", "AssociatePackages"}
     assert mutating & {c.operation for c in faulted if c.faults != ("latency",)}
     # Retried calls never did the work twice.
     created_names = Counter(
@@ -235,7 +235,7 @@ def test_a_storm_on_every_call_while_every_wait_continues_through_eventbridge(
     assert sorted(created_names.values()) == [1, 1]
     assert len(successful(calls, "UpdatePackage")) == 2
     assert len(successful(calls, "DeletePackage")) == 2
-    assert len(successful(calls, "DissociatePackage")) == 1
+    assert len(successful(calls, "DissociatePackages")) == 1
     # The faults reached the polling rules' calls: set up and removed through refusals and
     # lost answers alike.
     polling_calls = aws.events_calls()[events_before:]
@@ -295,7 +295,7 @@ def test_a_lambda_killed_mid_operation_gets_the_same_event_again(
     )
 
     operations = {
-        (ASSOCIATION, "Create"): "AssociatePackage",
+        (ASSOCIATION, "Create"): "AssociatePackages",
         (PACKAGE, "Update"): "UpdatePackage",
         (PACKAGE, "Delete"): "DeletePackage",
     }
@@ -362,8 +362,8 @@ def test_a_lambda_killed_mid_operation_gets_the_same_event_again(
     assert len(successful(calls, "CreatePackage")) == 1
     assert len(successful(calls, "UpdatePackage")) == 1
     assert len(successful(calls, "DeletePackage")) == 1
-    assert len(successful(calls, "AssociatePackage")) == 2  # create, and the new version
-    assert len(successful(calls, "DissociatePackage")) == 1
+    assert len(successful(calls, "AssociatePackages")) == 2  # create, and the new version
+    assert len(successful(calls, "DissociatePackages")) == 1
     assert_nothing_left(aws, stack)
 
 

@@ -109,7 +109,7 @@ def build_full_stack(synonyms_file: Path) -> FullStack:
     )
     plugin_on_domain = plugin.associate(
         domain,
-        prerequisites=[license_package],
+        license=license_package,
         key_store_access_role=key_store_role,
         timeout=aws_cdk.Duration.minutes(45),
     )

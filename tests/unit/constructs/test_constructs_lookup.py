@@ -71,7 +71,7 @@ def lookups() -> LookupStack:
         stack, "ByParameter", name.value_as_string, package_owner=aws_cdk.Aws.ACCOUNT_ID
     )
     shared_on_logs = shared.associate("logs-domain")
-    plugin_on_logs = plugin.associate("logs-domain", prerequisites=[license_package])
+    plugin_on_logs = plugin.associate("logs-domain", license=license_package)
     return LookupStack(
         stack=stack,
         template=assertions.Template.from_stack(stack),
@@ -126,50 +126,38 @@ def test_attributes_are_the_lookup_get_atts(lookups: LookupStack) -> None:
     )
 
 
-def test_association_uses_the_looked_up_id_and_version(lookups: LookupStack) -> None:
-    resource = lookups.resource(lookups.shared_on_logs)
-    assert resource["Type"] == "Custom::OpenSearchPackageAssociation"
-    assert resource["Properties"] == {
-        "ServiceToken": lookups.service_token(),
-        "ServiceTimeout": "3600",
-        "PackageID": lookups.get_att(lookups.shared, "PackageID"),
-        "DomainName": "logs-domain",
-        "OspPackageVersion": lookups.get_att(lookups.shared, "PackageVersion"),
-    }
-
-
-def test_looked_up_prerequisites_are_listed_and_awaited(lookups: LookupStack) -> None:
-    resource = lookups.resource(lookups.plugin_on_logs)
-    license_on_logs = lookups.license.node.find_child("Associationlogs-domain")
-    assert resource["Properties"]["PrerequisitePackageIDList"] == [
-        lookups.get_att(license_on_logs, "PackageID")
+def test_the_domain_set_uses_the_looked_up_ids_and_versions(lookups: LookupStack) -> None:
+    """Looked-up packages have no type at synth: ``license=`` is taken as given."""
+    resource = lookups.resource(lookups.shared_on_logs.domain_packages)
+    assert resource["Type"] == "Custom::OpenSearchDomainPackages"
+    assert resource["Properties"]["DomainName"] == "logs-domain"
+    shared, plugin = (
+        lookups.get_att(lookups.shared, "PackageID"),
+        lookups.get_att(lookups.plugin, "PackageID"),
+    )
+    listed = resource["Properties"]["PackageList"]
+    assert [item["PackageID"] for item in listed] == [
+        shared,
+        plugin,
+        lookups.get_att(lookups.license, "PackageID"),
     ]
-    # The GetAtt orders it: the license is associated first (no redundant DependsOn).
-    assert lookups.logical_id(license_on_logs) not in resource["DependsOn"]
-    assert lookups.resource(license_on_logs)["Properties"]["PackageID"] == lookups.get_att(
-        lookups.license, "PackageID"
-    )
-    # Associations with one domain are chained.
-    assert (
-        lookups.logical_id(lookups.shared_on_logs) in lookups.resource(license_on_logs)["DependsOn"]
-    )
+    assert listed[0]["OspPackageVersion"] == lookups.get_att(lookups.shared, "PackageVersion")
+    assert listed[2]["PrerequisitePackageIDList"] == [plugin]
+    assert lookups.plugin_on_logs.domain_packages is lookups.shared_on_logs.domain_packages
 
 
 def test_no_package_is_ever_created_and_one_provider_serves_all(lookups: LookupStack) -> None:
     template = lookups.template
     template.resource_count_is("Custom::OpenSearchPackage", 0)
     template.resource_count_is("Custom::OpenSearchPackageLookup", 4)
-    template.resource_count_is("Custom::OpenSearchPackageAssociation", 3)
+    template.resource_count_is("Custom::OpenSearchDomainPackages", 1)
     template.resource_count_is("AWS::Lambda::Function", 1)
     types = {
         child.cfn_resource_type
         for child in lookups.shared.node.find_all()
         if isinstance(child, aws_cdk.CfnResource)
     }
-    assert types == {
-        "Custom::OpenSearchPackageLookup",
-        "Custom::OpenSearchPackageAssociation",
-    }
+    assert types == {"Custom::OpenSearchPackageLookup"}
 
 
 def test_lookups_depend_on_the_invoke_permission(lookups: LookupStack) -> None:
@@ -277,6 +265,11 @@ def test_imported_attributes_are_carried_to_the_associations() -> None:
     )
     template.resource_count_is("Custom::OpenSearchPackageLookup", 0)
     template.has_resource_properties(
-        "Custom::OpenSearchPackageAssociation",
-        {"PackageID": "F123456789", "DomainName": "search-domain", "OspPackageVersion": "v3"},
+        "Custom::OpenSearchDomainPackages",
+        {
+            "DomainName": "search-domain",
+            "PackageList": [
+                assertions.Match.object_like({"PackageID": "F123456789", "OspPackageVersion": "v3"})
+            ],
+        },
     )

@@ -172,13 +172,14 @@ def test_imported_package_has_its_id_and_no_resource(full: FullStack) -> None:
     assert full.imported.package_id == "F123456789"
     assert full.imported.package_version is None
     assert full.imported.package_name is None
-    # The only resource under the import is its association, never a package.
+    # No resource under the import: never a package (its association is an entry of the
+    # domain's package set).
     types = {
         child.cfn_resource_type
         for child in full.imported.node.find_all()
         if isinstance(child, aws_cdk.CfnResource)
     }
-    assert types == {"Custom::OpenSearchPackageAssociation"}
+    assert types == set()
 
 
 def test_one_provider_function_for_every_package(full: FullStack) -> None:
@@ -230,7 +231,12 @@ def test_rule_prefix_differs_between_stacks() -> None:
 
 def test_custom_resources_depend_on_the_invoke_permission(full: FullStack) -> None:
     permission = provider_ids(full)["permission"]
-    for construct in (full.synonyms, full.plugin, full.license, full.plugin_on_domain):
+    for construct in (
+        full.synonyms,
+        full.plugin,
+        full.license,
+        full.plugin_on_domain.domain_packages,
+    ):
         assert permission in full.resource(construct)["DependsOn"]
 
 

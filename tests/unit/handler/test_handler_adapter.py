@@ -485,15 +485,19 @@ def test_the_same_create_delivered_twice_makes_one_package(
     assert first["PhysicalResourceId"] == second["PhysicalResourceId"] == "F111"
 
 
-def test_an_association_is_answered_with_its_reference_path(
+def test_a_domain_set_is_answered_with_each_reference_path(
     provider: Provider, stub: Stubber, events_stub: Stubber
 ) -> None:
-    event = _event("association_create", provider.server)
+    event = _event("domain_packages_create", provider.server)
+    event["ResourceProperties"]["PackageList"] = [
+        {"PackageID": "F111111111", "OspKey": "Synonyms", "OspPackageVersion": "v1"}
+    ]
     expect_describe(stub, "F111111111", package("F111111111", "AVAILABLE", version="v1"))
+    expect_list(stub, [])
     stub.add_response(
-        "associate_package",
-        {"DomainPackageDetails": domain_package("F111111111", "ASSOCIATING")},
-        {"PackageID": "F111111111", "DomainName": "search-domain"},
+        "associate_packages",
+        {"DomainPackageDetailsList": [domain_package("F111111111", "ASSOCIATING")]},
+        {"DomainName": "search-domain", "PackageList": [{"PackageID": "F111111111"}]},
     )
     expect_list(stub, [domain_package("F111111111", "ACTIVE", version="v1")])
 
@@ -501,8 +505,8 @@ def test_an_association_is_answered_with_its_reference_path(
 
     (body,) = provider.bodies()
     assert body["Status"] == "SUCCESS"
-    assert body["PhysicalResourceId"] == "search-domain|F111111111"
-    assert body["Data"]["ReferencePath"] == "analyzers/F111111111"
+    assert body["PhysicalResourceId"] == "search-domain|packages"
+    assert body["Data"]["Synonyms.ReferencePath"] == "analyzers/F111111111"
 
 
 def test_an_unsupported_type_fails_to_create_and_deletes_cleanly(
@@ -636,7 +640,7 @@ def test_a_rejected_target_fails_and_removes_the_rule(
     assert body["Reason"] == f"Not allowed (AccessDenied from PutTargets for rule {name})"
 
 
-@pytest.mark.parametrize("name", ["package_create", "package_update", "association_create"])
+@pytest.mark.parametrize("name", ["package_create", "package_update", "domain_packages_create"])
 def test_a_request_redelivered_after_its_service_timeout_changes_nothing(
     provider: Provider, stub: Stubber, events_stub: Stubber, name: str
 ) -> None:

@@ -99,7 +99,7 @@ def test_the_provider_dispatches_the_lookup_type() -> None:
     assert LOOKUP_RESOURCE_TYPE == "Custom::OpenSearchPackageLookup"
     refused = UnsupportedLifecycle("Custom::Other")._refuse()
     assert str(refused).endswith(
-        "use Custom::OpenSearchPackage, Custom::OpenSearchPackageAssociation or "
+        "use Custom::OpenSearchPackage, Custom::OpenSearchDomainPackages or "
         "Custom::OpenSearchPackageLookup"
     )
 

@@ -8,16 +8,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from osp_handler.names import (
-    association_physical_id,
     generated_package_name,
     is_package_id,
-    parse_association_physical_id,
+    parse_domain_packages_physical_id,
     placeholder_physical_id,
     polling_rule_name,
 )
 from osp_handler.props import (
     PropertyError,
-    association_props,
     coerce,
     is_control_property,
     package_props,
@@ -106,24 +104,6 @@ def test_update_kwargs_carry_only_what_update_package_changes(model: ServiceMode
     }
 
 
-def test_association_kwargs_use_the_api_names(model: ServiceModel) -> None:
-    event = load_event("association_create_plugin")
-    props = association_props(event["ResourceProperties"], model)
-
-    assert dict(props.associate_kwargs()) == {
-        "PackageID": "F222222222",
-        "DomainName": "search-domain",
-        "PrerequisitePackageIDList": ["F333333333"],
-        "AssociationConfiguration": {
-            "KeyStoreAccessOption": {
-                "KeyAccessRoleArn": "arn:aws:iam::123456789012:role/search-keystore",
-                "KeyStoreAccessEnabled": True,
-            }
-        },
-    }
-    assert props.package_version is None
-
-
 @pytest.mark.parametrize(
     ("raw", "seconds"),
     [(None, 3600), ("", 3600), ("900", 900), ("0", 1), ("99999", 3600), ("soon", 3600)],
@@ -203,14 +183,6 @@ def test_fails_on_an_unusable_rule_prefix(prefix: str) -> None:
         polling_rule_name(prefix, stack_id=STACK, logical_id="A", request_id="r")
 
 
-def test_association_physical_ids_round_trip() -> None:
-    physical_id = association_physical_id("search-domain", "pkg-0a1b2c")
-
-    assert physical_id == "search-domain|pkg-0a1b2c"
-    assert parse_association_physical_id(physical_id) == ("search-domain", "pkg-0a1b2c")
-    assert parse_association_physical_id(None) is None
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("F123", True), ("G7", True), ("pkg-0a9f", True), ("F", False), ("pkg-XY", False)],
@@ -224,7 +196,7 @@ def test_placeholder_ids_are_never_package_or_association_ids(logical_id: str) -
     placeholder = placeholder_physical_id(stack_id=STACK, logical_id=logical_id, request_id="r")
 
     assert not is_package_id(placeholder)
-    assert parse_association_physical_id(placeholder) is None
+    assert parse_domain_packages_physical_id(placeholder) is None
     assert placeholder == placeholder_physical_id(
         stack_id=STACK, logical_id=logical_id, request_id="r"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,16 +33,24 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def s3(s3_endpoint: str) -> Any:
-    client = boto3.client(
+def s3_client(s3_endpoint: str) -> Any:
+    return boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    client.create_bucket(Bucket=BUCKET)
-    return client
+
+
+@pytest.fixture
+def s3(s3_client: Any) -> Any:
+    """The S3 client, with the test bucket made (again) for each test: moto's backends are
+    global to the process, so an end-to-end test's LocalAws on the same xdist worker resets
+    them (``/moto-api/reset``) between two tests of this folder."""
+    with contextlib.suppress(s3_client.exceptions.BucketAlreadyOwnedByYou):
+        s3_client.create_bucket(Bucket=BUCKET)
+    return s3_client
 
 
 @pytest.fixture

@@ -290,48 +290,42 @@ def test_a_prerequisite_must_be_active_on_the_domain_first(
     ]
 
 
-@pytest.mark.parametrize("dependent_status", ["ACTIVE", "ASSOCIATION_FAILED"])
-def test_a_prerequisite_of_an_associated_package_cannot_be_dissociated(
-    client: Any,
-    clock: ManualClock,
-    put: Put,
-    service: LocalOpenSearchService,
-    dependent_status: str,
+def test_dissociating_a_prerequisite_removes_the_packages_that_list_it(
+    client: Any, clock: ManualClock, put: Put, service: LocalOpenSearchService
 ) -> None:
-    # A plugin built for another engine ends ASSOCIATION_FAILED: it still lists its license.
-    engine = "OpenSearch_2.19" if dependent_status == "ACTIVE" else "OpenSearch_1.3"
+    # AWS: dissociating a plugin "also removes any related configuration or license packages"
+    # (which list the plugin as their prerequisite), whatever their status.
     domain = unique_name("dom")
-    service.register_domain(domain, engine)
-    license_id = create_available(client, clock, put(b"license"), package_type="PACKAGE-LICENSE")
+    service.register_domain(domain)
     plugin = create_available(
         client, clock, put(plugin_zip()), package_type="ZIP-PLUGIN", EngineVersion="OpenSearch_2.19"
     )
-    client.associate_package(PackageID=license_id, DomainName=domain)
+    license_id = create_available(client, clock, put(b"license"), package_type="PACKAGE-LICENSE")
+    dictionary = create_available(client, clock, put(b"a, b\n"))
+    client.associate_package(PackageID=dictionary, DomainName=domain)
     clock.advance(PHASE)
-    client.associate_package(
-        PackageID=plugin, DomainName=domain, PrerequisitePackageIDList=[license_id]
-    )
+    client.associate_package(PackageID=plugin, DomainName=domain)
     clock.advance(5 * PHASE)
-    assert domain_packages(client, domain)[plugin]["DomainPackageStatus"] == dependent_status
-
-    with pytest.raises(client.exceptions.ConflictException) as excinfo:
-        client.dissociate_package(PackageID=license_id, DomainName=domain)
-    code, status, message = error_code(excinfo)
-    assert (code, status) == ("ConflictException", 409)
-    assert f"Package {license_id} is a prerequisite of package(s) {plugin}" in message
-    assert domain in message
+    client.associate_package(
+        PackageID=license_id, DomainName=domain, PrerequisitePackageIDList=[plugin]
+    )
+    clock.advance(PHASE)
     assert domain_packages(client, domain)[license_id]["DomainPackageStatus"] == "ACTIVE"
 
-    # Once the dependent package is DISSOCIATING, the domain is busy with it (another
-    # conflict); once it is gone, the prerequisite can leave.
-    client.dissociate_package(PackageID=plugin, DomainName=domain)
-    with pytest.raises(client.exceptions.ConflictException) as excinfo:
-        client.dissociate_package(PackageID=license_id, DomainName=domain)
-    assert "in progress" in error_code(excinfo)[2]
+    details = client.dissociate_package(PackageID=plugin, DomainName=domain)
+    assert details["DomainPackageDetails"]["DomainPackageStatus"] == "DISSOCIATING"
+    listed = domain_packages(client, domain)
+    assert listed[license_id]["DomainPackageStatus"] == "DISSOCIATING"
+    assert listed[dictionary]["DomainPackageStatus"] == "ACTIVE"
     clock.advance(5 * PHASE)
-    client.dissociate_package(PackageID=license_id, DomainName=domain)
-    clock.advance(PHASE)
-    assert domain_packages(client, domain) == {}
+    assert set(domain_packages(client, domain)) == {dictionary}
+    # One domain operation took both away.
+    [operation] = [op for op in service.domain_operations() if op.operation == "DissociatePackage"]
+    assert set(operation.package_ids) == {plugin, license_id}
+    # The license is no longer associated: dissociating it again is refused (the default
+    # answer: ValidationException "Package is not associated to this domain").
+    with pytest.raises(client.exceptions.ValidationException):
+        client.dissociate_package(PackageID=license_id, DomainName=domain)
 
 
 def test_an_index_using_the_package_makes_dissociation_fail_once(

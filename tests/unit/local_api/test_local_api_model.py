@@ -65,7 +65,8 @@ def test_unmodelled_errors_are_declared_error_shapes_of_the_service() -> None:
 def test_the_guessed_error_codes_are_listed_and_answerable() -> None:
     assert {
         ("AssociatePackage", "ValidationException"),
-        ("DissociatePackage", "ConflictException"),
+        ("AssociatePackages", "ValidationException"),
+        ("DissociatePackages", "ResourceNotFoundException"),
     } <= set(UNVERIFIED_ERRORS)
     for (operation, code), situation in UNVERIFIED_ERRORS.items():
         assert code in ERRORS_BY_OPERATION[operation], (operation, code)

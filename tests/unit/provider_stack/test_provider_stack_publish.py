@@ -89,4 +89,4 @@ def test_example_templates_import_the_service_token() -> None:
         text = template.read_text(encoding="utf-8")
         assert f"ServiceToken: !ImportValue {SERVICE_TOKEN_EXPORT}" in text
         assert "Custom::OpenSearchPackage\n" in text
-        assert "Custom::OpenSearchPackageAssociation\n" in text
+        assert "Custom::OpenSearchDomainPackages\n" in text

@@ -3,9 +3,9 @@
 Features: a dictionary from an asset with a ``dictionary_kind`` (also vended, retained, with a
 custom timeout), a dictionary from a bucket object with ``object_version`` (the bucket has its own
 KMS key), a plugin from an asset zip with an engine version, configuration requirements, an
-encryption key and a license plus a config package as prerequisites, associated with a key-store
-access role; packages imported by id and by name; associations with a ``Domain`` construct and
-with a domain name string.
+encryption key and its license and config packages (listing the plugin as prerequisite), with a
+key-store access role; packages imported by id and by name; associations with a ``Domain``
+construct and with a domain name string.
 
 The domain is configured as the example app configures its own (what cdk-nag's AwsSolutions pack
 accepts); the findings an example domain cannot avoid are acknowledged on the domain itself, each
@@ -185,7 +185,8 @@ def build_every_feature(
     )
     plugin.associate(
         domain,
-        prerequisites=[license_package, config_package],
+        license=license_package,
+        configuration=config_package,
         key_store_access_role=key_store_role,
         timeout=aws_cdk.Duration.hours(1),
     )

@@ -303,7 +303,7 @@ def test_get_object_on_exactly_the_source_objects(every_feature: EveryFeature) -
 def test_domain_actions_on_exactly_the_associated_domains(every_feature: EveryFeature) -> None:
     domains = every_feature.resources("AWS::OpenSearchService::Domain")
     expected = set()
-    for properties in custom_properties(every_feature, "Custom::OpenSearchPackageAssociation"):
+    for properties in custom_properties(every_feature, "Custom::OpenSearchDomainPackages"):
         name = properties["DomainName"]
         if isinstance(name, dict):
             assert name["Ref"] in domains
@@ -335,9 +335,10 @@ def test_kms_only_on_the_given_keys(every_feature: EveryFeature) -> None:
 
 def test_pass_role_only_for_the_key_store_role_to_opensearch(every_feature: EveryFeature) -> None:
     roles = {
-        render(p["AssociationConfiguration"]["KeyStoreAccessOption"]["KeyAccessRoleArn"])
-        for p in custom_properties(every_feature, "Custom::OpenSearchPackageAssociation")
-        if "AssociationConfiguration" in p
+        render(entry["AssociationConfiguration"]["KeyStoreAccessOption"]["KeyAccessRoleArn"])
+        for p in custom_properties(every_feature, "Custom::OpenSearchDomainPackages")
+        for entry in p["PackageList"]
+        if "AssociationConfiguration" in entry
     }
     assert roles == {f"${{{child_id(every_feature, 'KeyStoreRole')}.Arn}}"}
     (statement,) = [

@@ -396,7 +396,7 @@ def run_status(*, state: str | Path | None = None, display: Display | None = Non
             out.line(f"    {name} = {value}")
     service = _offline_store(saved)
     owners = _owners(
-        saved, frozenset({"Custom::OpenSearchPackage", "Custom::OpenSearchPackageAssociation"})
+        saved, frozenset({"Custom::OpenSearchPackage", "Custom::OpenSearchDomainPackages"})
     )
     lookups = _owners(saved, frozenset({_LOOKUP_TYPE}))
     existing = set(saved.get(_EXISTING, []))
@@ -418,10 +418,11 @@ def run_status(*, state: str | Path | None = None, display: Display | None = Non
     out.line(f"Associations ({len(associations)})")
     for association in associations:
         key = f"{association['DomainName']}|{association['PackageID']}"
+        domain_set = f"{association['DomainName']}|packages"  # Custom::OpenSearchDomainPackages
         out.line(
             f"  {association['DomainName']} <- {association['PackageID']} "
             f"{association.get('PackageVersion', '-')}  {association['DomainPackageStatus']}  "
-            f"{(owners.get(key) or ['no stack'])[0]}"
+            f"{(owners.get(key) or owners.get(domain_set) or ['no stack'])[0]}"
         )
     domains = service.domains()
     out.line(f"Domains ({len(domains)})")

@@ -256,7 +256,7 @@ class Session:
         wanted = (
             transition.package_id
             if transition.kind == "package"
-            else f"{transition.domain_name}|{transition.package_id}"
+            else f"{transition.domain_name}|packages"  # the domain's package set
         )
         for stack in self.aws.cloudformation.stacks():
             for state in stack.resources.values():
@@ -272,9 +272,10 @@ class Session:
             logical_id = str(request["LogicalResourceId"])
             stack_name = str(request["StackId"]).split("/")[1]
             if transition.kind == "association":
-                matches = (
-                    properties.get("PackageID") == transition.package_id
-                    and properties.get("DomainName") == transition.domain_name
+                listed = properties.get("PackageList") or []
+                matches = properties.get("DomainName") == transition.domain_name and any(
+                    isinstance(entry, dict) and entry.get("PackageID") == transition.package_id
+                    for entry in listed
                 )
             else:
                 matches = bool(name) and (

@@ -11,7 +11,8 @@ client talks to it (``endpoint_url=service.endpoint_url`` or ``AWS_ENDPOINT_URL_
                               PackageSource={"S3BucketName": "b", "S3Key": "synonyms.txt"})
 
 Served: CreatePackage, DescribePackages, UpdatePackage, DeletePackage, GetPackageVersionHistory,
-AssociatePackage, DissociatePackage, ListDomainsForPackage, ListPackagesForDomain. Requests are
+AssociatePackage, DissociatePackage, AssociatePackages, DissociatePackages, ListDomainsForPackage,
+ListPackagesForDomain. Requests are
 routed and validated with botocore's service model (:mod:`.os_model`); the service's rules and
 timeline live in :mod:`.os_state`; faults in :mod:`.os_faults`.
 
@@ -27,6 +28,9 @@ Inspection and control (never an AWS path), JSON in and out:
 - ``GET|POST /_local/domains`` (``{"DomainName", "EngineVersion"?}``),
   ``DELETE /_local/domains/<name>``; ``POST|DELETE /_local/in-use``
   (``{"DomainName", "PackageID"}``: mark, release);
+- ``GET|POST /_local/batch-mode`` (``{"mode": "one-operation" | "per-package"}``: how a domain
+  runs an AssociatePackages/DissociatePackages batch); ``GET /_local/domain-operations``
+  (every domain operation: domain, operation, packages, start, end);
 - ``POST /_local/reset``.
 """
 
@@ -70,7 +74,9 @@ from cdk_opensearch_packages.local.opensearch.source import (
     SourceReader,
 )
 from cdk_opensearch_packages.local.opensearch.state import (
+    BATCH_MODES,
     DEFAULT_ENGINE_VERSION,
+    DomainOperation,
     NotAssociatedCode,
     PackageNotFoundCode,
     PackageStore,
@@ -89,10 +95,12 @@ if TYPE_CHECKING:
     from types_boto3_opensearch.client import OpenSearchServiceClient
 
 __all__ = [
+    "BATCH_MODES",
     "DEFAULT_ENGINE_VERSION",
     "SERVED_OPERATIONS",
     "CallRecord",
     "Clock",
+    "DomainOperation",
     "Fault",
     "FaultConfig",
     "FaultInjector",
@@ -270,6 +278,22 @@ class LocalOpenSearchService(BackgroundWsgiServer):
         self._store.timeline = value
 
     @property
+    def batch_mode(self) -> str:
+        """How a domain runs an AssociatePackages/DissociatePackages batch: ``one-operation``
+        (the default: one domain operation, every entry done when the longest is) or
+        ``per-package`` (one operation per entry, one after the other). AWS documents
+        neither; a provider must be correct under both."""
+        return self._store.batch_mode
+
+    @batch_mode.setter
+    def batch_mode(self, value: str) -> None:
+        self._store.batch_mode = value
+
+    def domain_operations(self) -> list[DomainOperation]:
+        """:return: every package operation the domains ran, oldest first."""
+        return self._store.domain_operations()
+
+    @property
     def package_not_found(self) -> PackageNotFoundCode:
         """The answer for an unknown package id (settable at run time)."""
         return self._store.package_not_found
@@ -391,6 +415,7 @@ class LocalOpenSearchService(BackgroundWsgiServer):
             "domains": self.domains(),
             "faults": self.faults.config.to_dict(),
             "timeline": self.timeline.to_dict(),
+            "batch_mode": self.batch_mode,
             "answers": self.answers(),
             "clock": {"t": self.clock.monotonic(), "wall": self.clock.time()},
         }
@@ -596,6 +621,12 @@ class LocalOpenSearchService(BackgroundWsgiServer):
                 return {"released": pair}
             self.mark_in_use(str(pair["DomainName"]), str(pair["PackageID"]))
             return {"marked": pair}
+        if endpoint == "batch-mode":
+            if request.method == "POST":
+                self.batch_mode = str(payload["mode"])
+            return {"mode": self.batch_mode}
+        if endpoint == "domain-operations":
+            return {"operations": [item.to_dict() for item in self.domain_operations()]}
         if endpoint == "reset":
             self.reset()
             return {"reset": True}
@@ -616,6 +647,8 @@ def _local_url_map() -> Map:
             Rule(f"{prefix}/domains", methods=["GET", "POST"], endpoint="domains"),
             Rule(f"{prefix}/domains/<name>", methods=["DELETE"], endpoint="domain"),
             Rule(f"{prefix}/in-use", methods=["POST", "DELETE"], endpoint="in-use"),
+            Rule(f"{prefix}/batch-mode", methods=["GET", "POST"], endpoint="batch-mode"),
+            Rule(f"{prefix}/domain-operations", methods=["GET"], endpoint="domain-operations"),
             Rule(f"{prefix}/reset", methods=["POST"], endpoint="reset"),
         ]
     )

@@ -213,25 +213,39 @@ BEHAVIOURS: Final[tuple[Behaviour, ...]] = (
     ),
     Behaviour(
         "B-PREREQUISITE-ORDER",
-        "AssociatePackage needs each PrerequisitePackageIDList entry ACTIVE on the domain first; "
-        "a package listed as a prerequisite cannot be deleted while the association exists",
-        "BATCH",
+        "AssociatePackage needs each PrerequisitePackageIDList entry ACTIVE on the domain first "
+        "('before'); AssociatePackages also takes one in the same batch ('before or "
+        "simultaneously'); a package listed as a prerequisite cannot be deleted while the "
+        "association exists",
+        "CONFIRMED",
     ),
     Behaviour(
         "B-THIRD-PARTY-DIRECTION",
-        "which package is whose prerequisite for a third-party plugin (AWS: the plugin is the "
-        "prerequisite of its license and configuration packages)",
-        "BATCH",
+        "AWS's third-party recipe makes the plugin the prerequisite of its license and "
+        "configuration packages, all in one associate-packages call; the emulation accepts "
+        "either direction, the provider uses AWS's",
+        "CONFIRMED",
     ),
     Behaviour(
         "B-BATCH-CALLS",
-        "AssociatePackages / DissociatePackages (several packages in one call)",
-        "BATCH",
+        "AssociatePackages / DissociatePackages act on several packages of one domain, refused "
+        "as a whole when one entry is refused (assumed); an entry whose prerequisite in the "
+        "batch fails ends ASSOCIATION_FAILED too (assumed)",
+        "UNVERIFIED",
+    ),
+    Behaviour(
+        "B-BATCH-OPERATIONS",
+        "assumed: a batch is one domain operation (every entry done when the longest is), or, "
+        "switched, one operation per entry in list order; AWS says 'in a single operation' and "
+        "documents neither the duration nor whether one blue/green deployment serves the batch",
+        "UNVERIFIED",
     ),
     Behaviour(
         "B-DISSOCIATE-CASCADE",
-        "dissociating a plugin also removes its license and configuration packages",
-        "BATCH",
+        "dissociating a plugin also removes its license and configuration packages (the "
+        "emulation: every association listing the dissociated package as a prerequisite, in "
+        "the same operation)",
+        "CONFIRMED",
     ),
 )
 

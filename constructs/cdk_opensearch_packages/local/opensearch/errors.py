@@ -79,8 +79,11 @@ _BY_PACKAGE_ID = (
     "DeletePackage",
     "GetPackageVersionHistory",
     "AssociatePackage",
+    "AssociatePackages",
     "ListDomainsForPackage",
 )
+_ASSOCIATE = ("AssociatePackage", "AssociatePackages")
+_DISSOCIATE = ("DissociatePackage", "DissociatePackages")
 _SERVED = (
     "CreatePackage",
     "DescribePackages",
@@ -89,6 +92,8 @@ _SERVED = (
     "GetPackageVersionHistory",
     "AssociatePackage",
     "DissociatePackage",
+    "AssociatePackages",
+    "DissociatePackages",
     "ListDomainsForPackage",
     "ListPackagesForDomain",
 )
@@ -220,36 +225,37 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-DOMAIN-INVALID",
-        ("AssociatePackage", "DissociatePackage", "ListPackagesForDomain"),
+        (*_ASSOCIATE, *_DISSOCIATE, "ListPackagesForDomain"),
         "ValidationException",
         "DomainName is not [a-z][a-z0-9-]+ as a whole",
         "UNVERIFIED",
     ),
     ErrorCase(
         "E-DOMAIN-NOT-FOUND",
-        ("AssociatePackage", "DissociatePackage", "ListPackagesForDomain"),
+        (*_ASSOCIATE, *_DISSOCIATE, "ListPackagesForDomain"),
         "ResourceNotFoundException",
         "no domain has the DomainName",
         "UNVERIFIED",
     ),
     ErrorCase(
         "E-PREREQUISITE-NOT-FOUND",
-        ("AssociatePackage",),
+        _ASSOCIATE,
         "ResourceNotFoundException",
         "a PrerequisitePackageIDList entry names no package",
         "UNVERIFIED",
     ),
     ErrorCase(
         "E-PREREQUISITE-NOT-ACTIVE",
-        ("AssociatePackage",),
+        _ASSOCIATE,
         "ValidationException",
-        "a PrerequisitePackageIDList entry that is not ACTIVE on the domain (the single call's "
-        "rule is 'before'; the batch call allows 'simultaneously'; the code is assumed)",
-        "BATCH",
+        "a PrerequisitePackageIDList entry that is not ACTIVE on the domain (AssociatePackage: "
+        "'before'), or, in AssociatePackages, neither ACTIVE nor in the same batch ('before or "
+        "simultaneously'); the code is assumed",
+        "UNVERIFIED",
     ),
     ErrorCase(
         "E-ASSOCIATE-UNAVAILABLE",
-        ("AssociatePackage",),
+        _ASSOCIATE,
         "ConflictException",
         "the package has no AVAILABLE version yet (its first version is COPYING or VALIDATING, "
         "or failed), or it is DELETING",
@@ -257,7 +263,7 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-ASSOCIATE-ALREADY",
-        ("AssociatePackage",),
+        _ASSOCIATE,
         "ConflictException",
         "the domain already runs the package's available version ACTIVE: 'Package is already "
         "in desired state'",
@@ -265,7 +271,7 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-DOMAIN-BUSY",
-        ("AssociatePackage", "DissociatePackage"),
+        (*_ASSOCIATE, *_DISSOCIATE),
         "ConflictException",
         "another association of the domain is ASSOCIATING or DISSOCIATING: 'Another package "
         "operation is in progress...' (one operation at a time is documented by practitioners; "
@@ -274,7 +280,7 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-DOMAIN-QUOTA",
-        ("AssociatePackage",),
+        _ASSOCIATE,
         "LimitExceededException",
         "the domain already has domain_package_quota (20) packages: the quota is documented, "
         "the code is assumed and not in the model for AssociatePackage (botocore's standard "
@@ -284,7 +290,7 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-NOT-ASSOCIATED",
-        ("DissociatePackage",),
+        _DISSOCIATE,
         "ValidationException",
         "the package is not associated with the domain: 'Package is not associated to this "
         "domain' (default answer)",
@@ -292,19 +298,25 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-NOT-ASSOCIATED-NOT-FOUND",
-        ("DissociatePackage",),
+        _DISSOCIATE,
         "ResourceNotFoundException",
         "the package is not associated with the domain (not_associated="
         "'ResourceNotFoundException')",
         "CONFIRMED",
     ),
     ErrorCase(
-        "E-DISSOCIATE-PREREQUISITE",
-        ("DissociatePackage",),
-        "ConflictException",
-        "dissociating a package another association of the domain lists as a prerequisite "
-        "(AWS documents a cascade for plugins instead)",
-        "BATCH",
+        "E-BATCH-EMPTY",
+        ("AssociatePackages", "DissociatePackages"),
+        "ValidationException",
+        "an empty PackageList (the model sets no minimum)",
+        "UNVERIFIED",
+    ),
+    ErrorCase(
+        "E-BATCH-DUPLICATE",
+        ("AssociatePackages",),
+        "ValidationException",
+        "a PackageList that lists a package twice",
+        "UNVERIFIED",
     ),
 )
 

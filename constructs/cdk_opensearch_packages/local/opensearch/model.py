@@ -45,6 +45,8 @@ SERVED_OPERATIONS: Final = (
     "GetPackageVersionHistory",
     "AssociatePackage",
     "DissociatePackage",
+    "AssociatePackages",
+    "DissociatePackages",
     "ListDomainsForPackage",
     "ListPackagesForDomain",
 )

@@ -40,13 +40,23 @@ Rules that mirror the service (beyond what the model says):
   ``domain_package_quota`` (20) packages per domain (LimitExceededException);
 - DissociatePackage of a package the domain does not have: ValidationException "Package is not
   associated to this domain", or ResourceNotFoundException with
-  ``not_associated="ResourceNotFoundException"``. It ends the association (transition to
-  ``DISSOCIATED``) or, after :meth:`PackageStore.mark_in_use` (an index uses the package): a
-  dictionary's ends in DISSOCIATION_FAILED (once per mark), a plugin's stays DISSOCIATING (the
-  blue/green deployment is stuck) until :meth:`PackageStore.release_in_use`. A failed
-  association may be dissociated (or associated again). A package that is a prerequisite of
-  another package associated with the domain (in any status but DISSOCIATING) cannot be
-  dissociated from it: ConflictException naming the dependent package;
+  ``not_associated="ResourceNotFoundException"`` (DissociatePackages alike, refusing the whole
+  batch). It ends the association (transition to ``DISSOCIATED``) or, after
+  :meth:`PackageStore.mark_in_use` (an index uses the package): a dictionary's ends in
+  DISSOCIATION_FAILED (once per mark), a plugin's stays DISSOCIATING (the blue/green deployment
+  is stuck) until :meth:`PackageStore.release_in_use`. A failed association may be dissociated
+  (or associated again). Dissociating a package also dissociates the associations on the domain
+  that list it among their prerequisites, in the same operation (AWS: dissociating a plugin
+  "also removes any related configuration or license packages"), transitively;
+- AssociatePackages / DissociatePackages act on several packages of one domain "in a single
+  operation": in a batch a prerequisite may be associated "before or simultaneously" (it is
+  ACTIVE on the domain or in the same batch); a batch is refused as a whole (nothing applied)
+  when one entry is refused. :attr:`PackageStore.batch_mode` says how the domain runs a batch:
+  ``one-operation`` (every entry takes the time of the longest, one domain operation) or
+  ``per-package`` (one operation per entry, one after the other, in list order); AWS documents
+  neither (UNVERIFIED). An entry whose prerequisite in the same batch fails ends in
+  ASSOCIATION_FAILED too. Every domain operation is recorded
+  (:meth:`PackageStore.domain_operations`);
 - a domain's engine upgrade (:meth:`PackageStore.register_domain` with a new version) moves
   each associated ZIP-PLUGIN to the AVAILABLE ZIP-PLUGIN of the same name built for the new
   version (the old package leaves the domain, the new one is ACTIVE); without one the upgrade is
@@ -79,10 +89,12 @@ from cdk_opensearch_packages.local.opensearch.source import SourceError, SourceR
 from cdk_opensearch_packages.local.opensearch.timeline import Clock, Timeline
 
 __all__ = [
+    "BATCH_MODES",
     "DEFAULT_ENGINE_VERSION",
     "MAX_PACKAGE_NAME_LENGTH",
     "NOT_ASSOCIATED_MESSAGE",
     "PACKAGE_NOT_FOUND_MESSAGE",
+    "DomainOperation",
     "NotAssociatedCode",
     "PackageNotFoundCode",
     "PackageStore",
@@ -119,6 +131,30 @@ class UpgradeRefused(ValueError):
 
 
 _DOMAIN_BUSY: Final = frozenset({"ASSOCIATING", "DISSOCIATING"})
+#: How the emulated domain runs a batch (AssociatePackages / DissociatePackages).
+BATCH_MODES: Final = ("one-operation", "per-package")
+
+
+@dataclass(frozen=True)
+class DomainOperation:
+    """One package operation a domain ran (a blue/green deployment for plugins).
+
+    :param domain_name: the domain.
+    :param operation: the call that started it (``AssociatePackage``, ``AssociatePackages``...).
+    :param package_ids: the packages it (dis)associated, cascaded dissociations included.
+    :param t: when it started, on the emulation clock's monotonic scale.
+    :param until: when it ends (scheduled).
+    """
+
+    domain_name: str
+    operation: str
+    package_ids: tuple[str, ...]
+    t: float
+    until: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """:return: JSON form (same keys)."""
+        return {**asdict(self), "package_ids": list(self.package_ids)}
 
 
 @dataclass(frozen=True)
@@ -300,6 +336,8 @@ class PackageStore:
         self._transitions: list[Transition] = []
         self._issued: set[str] = set()
         self._ids = random.Random(f"package-ids-{seed}")
+        self._batch_mode = "one-operation"
+        self._operations: list[DomainOperation] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "CreatePackage": self.create_package,
             "DescribePackages": self.describe_packages,
@@ -308,6 +346,8 @@ class PackageStore:
             "GetPackageVersionHistory": self.get_package_version_history,
             "AssociatePackage": self.associate_package,
             "DissociatePackage": self.dissociate_package,
+            "AssociatePackages": self.associate_packages,
+            "DissociatePackages": self.dissociate_packages,
             "ListDomainsForPackage": self.list_domains_for_package,
             "ListPackagesForDomain": self.list_packages_for_domain,
         }
@@ -324,6 +364,31 @@ class PackageStore:
     def timeline(self, value: Timeline) -> None:
         with self._lock:
             self._timeline = value
+
+    @property
+    def batch_mode(self) -> str:
+        """How a batch runs on the domain: ``one-operation`` (default) or ``per-package``."""
+        with self._lock:
+            return self._batch_mode
+
+    @batch_mode.setter
+    def batch_mode(self, value: str) -> None:
+        if value not in BATCH_MODES:
+            raise ValueError(f"batch mode {value!r}: use one of {', '.join(BATCH_MODES)}")
+        with self._lock:
+            self._batch_mode = value
+
+    def domain_operations(self) -> list[DomainOperation]:
+        """:return: every domain operation so far, oldest first."""
+        with self._lock:
+            return list(self._operations)
+
+    def _count_operation(
+        self, domain_name: str, operation: str, package_ids: list[str], t: float, until: float
+    ) -> None:
+        self._operations.append(
+            DomainOperation(domain_name, operation, tuple(package_ids), t, until)
+        )
 
     def handle(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run one validated API call.
@@ -842,59 +907,79 @@ class PackageStore:
             ):
                 raise service_error("E-ASSOCIATE-ALREADY", "Package is already in desired state")
             self._refuse_if_busy(domain_name)
-            count = sum(1 for a in self._associations if a[0] == domain_name)
-            if existing is None and count >= self.domain_package_quota:
-                raise service_error(
-                    "E-DOMAIN-QUOTA",
-                    f"Domain {domain_name} already has {count} packages, the limit.",
-                )
+            self._check_domain_quota(domain_name, [package_id])
             now = self._clock.monotonic()
-            association = _Association(
-                domain_name=domain_name,
-                package_id=package_id,
-                status="ASSOCIATING",
-                version=available.label,
-                prerequisites=prerequisites,
-                configuration=params.get("AssociationConfiguration"),
-                last_updated=self._wall(now),
-            )
             due = now + self._timeline.association_seconds(package.package_type)
-            if package.package_type == "ZIP-PLUGIN" and package.engine_version != (
-                domain.engine_version
-            ):
-                association.pending = [
-                    _Step(
-                        due,
-                        "ASSOCIATION_FAILED",
-                        error_details={
-                            "ErrorType": "IncompatibleEngineVersion",
-                            "ErrorMessage": (
-                                f"Plugin {package_id} is built for {package.engine_version}; "
-                                f"domain {domain_name} runs {domain.engine_version}."
-                            ),
-                        },
-                    )
-                ]
-            else:
-                association.pending = [_Step(due, "ACTIVE")]
-            self._associations[key] = association
-            self._record(
-                "association",
-                package_id,
-                domain_name=domain_name,
-                before=existing.status if existing else None,
-                after="ASSOCIATING",
-                t=now,
-                version=available.label,
+            association = self._start_association(
+                domain, package, params, due, now, failed_prerequisite=None
             )
+            self._count_operation(domain_name, "AssociatePackage", [package_id], now, due)
             return {"DomainPackageDetails": self._association_details(association)}
 
+    def _check_domain_quota(self, domain_name: str, package_ids: list[str]) -> None:
+        count = sum(1 for a in self._associations if a[0] == domain_name)
+        new = sum(1 for p in package_ids if (domain_name, p) not in self._associations)
+        if new and count + new > self.domain_package_quota:
+            raise service_error(
+                "E-DOMAIN-QUOTA",
+                f"Domain {domain_name} already has {count} packages, the limit.",
+            )
+
+    def _start_association(
+        self,
+        domain: _Domain,
+        package: _Package,
+        entry: dict[str, Any],
+        due: float,
+        now: float,
+        *,
+        failed_prerequisite: str | None,
+    ) -> _Association:
+        """Put one package ASSOCIATING on the domain, ending ACTIVE or ASSOCIATION_FAILED at
+        ``due`` (an incompatible plugin, or a prerequisite of the same batch that fails)."""
+        available = package.available
+        assert available is not None
+        package_id, domain_name = package.package_id, domain.name
+        existing = self._associations.get((domain_name, package_id))
+        association = _Association(
+            domain_name=domain_name,
+            package_id=package_id,
+            status="ASSOCIATING",
+            version=available.label,
+            prerequisites=list(entry.get("PrerequisitePackageIDList") or []),
+            configuration=entry.get("AssociationConfiguration"),
+            last_updated=self._wall(now),
+        )
+        failure = _association_failure(package, domain, failed_prerequisite)
+        if failure is not None:
+            association.pending = [_Step(due, "ASSOCIATION_FAILED", error_details=failure)]
+        else:
+            association.pending = [_Step(due, "ACTIVE")]
+        self._associations[(domain_name, package_id)] = association
+        self._record(
+            "association",
+            package_id,
+            domain_name=domain_name,
+            before=existing.status if existing else None,
+            after="ASSOCIATING",
+            t=now,
+            version=available.label,
+        )
+        return association
+
     def _check_prerequisites_active(
-        self, domain_name: str, package_id: str, prerequisites: list[str]
+        self,
+        domain_name: str,
+        package_id: str,
+        prerequisites: list[str],
+        same_batch: frozenset[str] = frozenset(),
     ) -> None:
         """Refuse (ValidationException) prerequisites that are not ACTIVE on the domain: they
-        "must be associated with the domain before the package can be associated"."""
+        "must be associated with the domain before the package can be associated" (in a batch:
+        "before or simultaneously", i.e. also in ``same_batch``)."""
         for prerequisite in prerequisites:
+            if prerequisite in same_batch:
+                continue
             association = self._associations.get((domain_name, prerequisite))
             if association is None or association.status != "ACTIVE":
                 state = "not associated" if association is None else association.status
@@ -902,85 +987,253 @@ class PackageStore:
                     "E-PREREQUISITE-NOT-ACTIVE",
                     f"Prerequisite package {prerequisite} of package {package_id} is {state} on "
                     f"domain {domain_name}: associate it with the domain (ACTIVE) before the "
-                    "package.",
+                    "package, or in the same AssociatePackages call.",
                 )
+
+    def associate_packages(self, params: dict[str, Any]) -> dict[str, Any]:
+        """AssociatePackages: every entry of ``PackageList`` in one domain operation (or one per
+        entry, see :attr:`batch_mode`); refused as a whole when an entry is refused."""
+        domain_name = params["DomainName"]
+        entries: list[dict[str, Any]] = list(params["PackageList"])
+        with self._lock:
+            self._advance()
+            domain = self._domain(domain_name)
+            if not entries:
+                raise service_error("E-BATCH-EMPTY", "PackageList must list at least one package.")
+            ids = [str(entry["PackageID"]) for entry in entries]
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise service_error(
+                    "E-BATCH-DUPLICATE", f"PackageList lists {', '.join(duplicates)} twice."
+                )
+            batch = frozenset(ids)
+            packages: list[_Package] = []
+            for entry in entries:
+                package = self._package(str(entry["PackageID"]))
+                prerequisites = list(entry.get("PrerequisitePackageIDList") or [])
+                for prerequisite in prerequisites:
+                    if prerequisite not in self._packages:
+                        raise service_error(
+                            "E-PREREQUISITE-NOT-FOUND",
+                            f"Prerequisite package {prerequisite} not found.",
+                        )
+                self._check_prerequisites_active(
+                    domain_name, package.package_id, prerequisites, batch
+                )
+                if package.status == "DELETING" or package.available is None:
+                    raise service_error(
+                        "E-ASSOCIATE-UNAVAILABLE",
+                        f"Package {package.package_id} is {package.status} and has no available "
+                        "version; only an AVAILABLE package can be associated.",
+                    )
+                packages.append(package)
+            if all(
+                (existing := self._associations.get((domain_name, package.package_id))) is not None
+                and existing.status == "ACTIVE"
+                and package.available is not None
+                and existing.version == package.available.label
+                for package in packages
+            ):
+                raise service_error("E-ASSOCIATE-ALREADY", "Package is already in desired state")
+            self._refuse_if_busy(domain_name)
+            self._check_domain_quota(domain_name, ids)
+            now = self._clock.monotonic()
+            durations = [self._timeline.association_seconds(p.package_type) for p in packages]
+            dues = self._batch_dues(now, durations)
+            # An entry fails when a prerequisite in the same batch fails (in dependency order).
+            prerequisites_of = {
+                str(entry["PackageID"]): list(entry.get("PrerequisitePackageIDList") or [])
+                for entry in entries
+            }
+            failed: set[str] = set()
+            for package in _prerequisites_first(packages, entries):
+                if _association_failure(package, domain, None) is not None or any(
+                    p in failed for p in prerequisites_of[package.package_id]
+                ):
+                    failed.add(package.package_id)
+            details = []
+            for package, entry, due in zip(packages, entries, dues, strict=True):
+                failed_prerequisite = next(
+                    (
+                        p
+                        for p in entry.get("PrerequisitePackageIDList") or []
+                        if p in failed and p != package.package_id
+                    ),
+                    None,
+                )
+                association = self._start_association(
+                    domain, package, entry, due, now, failed_prerequisite=failed_prerequisite
+                )
+                details.append(self._association_details(association))
+            self._count_batch(domain_name, "AssociatePackages", [[i] for i in ids], now, dues)
+            return {"DomainPackageDetailsList": details}
+
+    def _batch_dues(self, now: float, durations: list[float]) -> list[float]:
+        """When each entry of a batch ends: all with the longest (``one-operation``), or one
+        after the other (``per-package``)."""
+        if self._batch_mode == "per-package":
+            dues, moment = [], now
+            for duration in durations:
+                moment += duration
+                dues.append(moment)
+            return dues
+        longest = max(durations, default=0.0)
+        return [now + longest for _ in durations]
+
+    def _count_batch(
+        self,
+        domain_name: str,
+        operation: str,
+        groups: list[list[str]],
+        now: float,
+        dues: list[float],
+    ) -> None:
+        """Record a batch: one operation, or one per entry (``groups``: each entry's packages,
+        cascaded dissociations included)."""
+        if self._batch_mode == "per-package":
+            start = now
+            for group, due in zip(groups, dues, strict=True):
+                self._count_operation(domain_name, operation, group, start, due)
+                start = due
+        else:
+            every = [package_id for group in groups for package_id in group]
+            self._count_operation(domain_name, operation, every, now, max(dues, default=now))
 
     def _dependents(self, domain_name: str, package_id: str) -> list[str]:
         """The packages associated with the domain (in any status but DISSOCIATING) that list
-        ``package_id`` among their prerequisites."""
-        return sorted(
-            association.package_id
-            for (domain, _), association in self._associations.items()
-            if domain == domain_name
-            and association.status != "DISSOCIATING"
-            and package_id in association.prerequisites
+        ``package_id`` among their prerequisites, transitively (a plugin's license and
+        configuration packages)."""
+        found: list[str] = []
+        queue = [package_id]
+        while queue:
+            current = queue.pop(0)
+            for (domain, dependent), association in sorted(self._associations.items()):
+                if (
+                    domain == domain_name
+                    and association.status != "DISSOCIATING"
+                    and current in association.prerequisites
+                    and dependent not in found
+                    and dependent != package_id
+                ):
+                    found.append(dependent)
+                    queue.append(dependent)
+        return found
+
+    def _associated(self, domain_name: str, package_id: str) -> _Association:
+        """The association, or the answer to dissociating a package the domain does not have
+        (:attr:`not_associated` says which of the two reported shapes)."""
+        association = self._associations.get((domain_name, package_id))
+        if association is None:
+            if self.not_associated == "ResourceNotFoundException":
+                raise service_error(
+                    "E-NOT-ASSOCIATED-NOT-FOUND",
+                    f"Package {package_id} is not associated with domain {domain_name}.",
+                )
+            raise service_error("E-NOT-ASSOCIATED", NOT_ASSOCIATED_MESSAGE)
+        return association
+
+    def _start_dissociation(self, association: _Association, due: float, now: float) -> None:
+        domain_name, package_id = association.domain_name, association.package_id
+        previous = association.status
+        association.status = "DISSOCIATING"
+        association.error_details = None
+        association.last_updated = self._wall(now)
+        package = self._packages.get(package_id)
+        plugin = package is not None and package.package_type == _PLUGIN
+        if (domain_name, package_id) in self._in_use and plugin:
+            # AWS: uninstalling a plugin an index still uses leaves the blue/green deployment in
+            # Processing; the emulation keeps the association DISSOCIATING until
+            # release_in_use().
+            self._stuck.add((domain_name, package_id))
+            association.pending = []
+        elif (domain_name, package_id) in self._in_use:
+            self._in_use.discard((domain_name, package_id))
+            association.pending = [
+                _Step(
+                    due,
+                    "DISSOCIATION_FAILED",
+                    error_details={
+                        "ErrorType": "PackageInUse",
+                        "ErrorMessage": (
+                            f"Package {package_id} is in use by an index on domain "
+                            f"{domain_name}; remove it from the index settings first."
+                        ),
+                    },
+                )
+            ]
+        else:
+            association.pending = [_Step(due, "DISSOCIATED", remove=True)]
+        self._record(
+            "association",
+            package_id,
+            domain_name=domain_name,
+            before=previous,
+            after="DISSOCIATING",
+            t=now,
+            version=association.version,
+        )
+
+    def _dissociation_seconds(self, package_id: str) -> float:
+        package = self._packages.get(package_id)
+        return self._timeline.dissociation_seconds(
+            package.package_type if package else "TXT-DICTIONARY"
         )
 
     def dissociate_package(self, params: dict[str, Any]) -> dict[str, Any]:
-        """DissociatePackage."""
+        """DissociatePackage (its dependents on the domain leave with it)."""
         package_id = params["PackageID"]
         domain_name = params["DomainName"]
         with self._lock:
             self._advance()
             self._domain(domain_name)
-            association = self._associations.get((domain_name, package_id))
-            if association is None:
-                if self.not_associated == "ResourceNotFoundException":
-                    raise service_error(
-                        "E-NOT-ASSOCIATED-NOT-FOUND",
-                        f"Package {package_id} is not associated with domain {domain_name}.",
-                    )
-                raise service_error("E-NOT-ASSOCIATED", NOT_ASSOCIATED_MESSAGE)
+            association = self._associated(domain_name, package_id)
             dependents = self._dependents(domain_name, package_id)
-            if dependents:
-                raise service_error(
-                    "E-DISSOCIATE-PREREQUISITE",
-                    f"Package {package_id} is a prerequisite of package(s) "
-                    f"{', '.join(dependents)} associated with domain {domain_name}; dissociate "
-                    f"{'them' if len(dependents) > 1 else 'it'} first.",
-                )
             self._refuse_if_busy(domain_name)
-            package = self._packages.get(package_id)
-            package_type = package.package_type if package else "TXT-DICTIONARY"
             now = self._clock.monotonic()
-            due = now + self._timeline.dissociation_seconds(package_type)
-            previous = association.status
-            association.status = "DISSOCIATING"
-            association.error_details = None
-            association.last_updated = self._wall(now)
-            if (domain_name, package_id) in self._in_use and package_type == _PLUGIN:
-                # AWS: uninstalling a plugin an index still uses leaves the blue/green
-                # deployment in Processing; the emulation keeps the association DISSOCIATING
-                # until release_in_use().
-                self._stuck.add((domain_name, package_id))
-                association.pending = []
-            elif (domain_name, package_id) in self._in_use:
-                self._in_use.discard((domain_name, package_id))
-                association.pending = [
-                    _Step(
-                        due,
-                        "DISSOCIATION_FAILED",
-                        error_details={
-                            "ErrorType": "PackageInUse",
-                            "ErrorMessage": (
-                                f"Package {package_id} is in use by an index on domain "
-                                f"{domain_name}; remove it from the index settings first."
-                            ),
-                        },
-                    )
-                ]
-            else:
-                association.pending = [_Step(due, "DISSOCIATED", remove=True)]
-            self._record(
-                "association",
-                package_id,
-                domain_name=domain_name,
-                before=previous,
-                after="DISSOCIATING",
-                t=now,
-                version=association.version,
+            due = now + self._dissociation_seconds(package_id)
+            for dependent in dependents:
+                self._start_dissociation(self._associations[(domain_name, dependent)], due, now)
+            self._start_dissociation(association, due, now)
+            self._count_operation(
+                domain_name, "DissociatePackage", [package_id, *dependents], now, due
             )
             return {"DomainPackageDetails": self._association_details(association)}
+
+    def dissociate_packages(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DissociatePackages: every listed package (and its dependents) in one domain operation
+        (or one per listed package, see :attr:`batch_mode`); refused as a whole when one is not
+        associated."""
+        domain_name = params["DomainName"]
+        ids = [str(i) for i in params["PackageList"]]
+        with self._lock:
+            self._advance()
+            self._domain(domain_name)
+            if not ids:
+                raise service_error("E-BATCH-EMPTY", "PackageList must list at least one package.")
+            associations = [self._associated(domain_name, package_id) for package_id in ids]
+            self._refuse_if_busy(domain_name)
+            now = self._clock.monotonic()
+            dues = self._batch_dues(now, [self._dissociation_seconds(i) for i in ids])
+            leaving: list[str] = []
+            groups: list[list[str]] = []
+            for association, due in zip(associations, dues, strict=True):
+                cascade = [
+                    d
+                    for d in self._dependents(domain_name, association.package_id)
+                    if d not in ids and d not in leaving
+                ]
+                for dependent in cascade:
+                    self._start_dissociation(self._associations[(domain_name, dependent)], due, now)
+                self._start_dissociation(association, due, now)
+                leaving.extend([association.package_id, *cascade])
+                groups.append([association.package_id, *cascade])
+            self._count_batch(domain_name, "DissociatePackages", groups, now, dues)
+            return {
+                "DomainPackageDetailsList": [
+                    self._association_details(self._associations[(domain_name, package_id)])
+                    for package_id in leaving
+                ]
+            }
 
     def list_domains_for_package(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListDomainsForPackage."""
@@ -1211,6 +1464,8 @@ class PackageStore:
             self._in_use.clear()
             self._stuck.clear()
             self._transitions.clear()
+            self._operations.clear()
+            self._batch_mode = "one-operation"
             self._issued.clear()
             self._timeline = self._initial_timeline
             self._ids = random.Random(f"package-ids-{self._seed}")
@@ -1371,6 +1626,52 @@ def _random_state(generator: random.Random) -> list[Any]:
 
 def _as_random_state(raw: list[Any]) -> tuple[Any, ...]:
     return (raw[0], tuple(raw[1]), raw[2])
+
+
+def _association_failure(
+    package: _Package, domain: _Domain, failed_prerequisite: str | None
+) -> dict[str, str] | None:
+    """The ErrorDetails an association will end with, or ``None`` when it will be ACTIVE."""
+    if package.package_type == "ZIP-PLUGIN" and package.engine_version != domain.engine_version:
+        return {
+            "ErrorType": "IncompatibleEngineVersion",
+            "ErrorMessage": (
+                f"Plugin {package.package_id} is built for {package.engine_version}; "
+                f"domain {domain.name} runs {domain.engine_version}."
+            ),
+        }
+    if failed_prerequisite is not None:
+        return {
+            "ErrorType": "PrerequisiteFailed",
+            "ErrorMessage": (
+                f"Prerequisite package {failed_prerequisite} of package {package.package_id} "
+                f"failed to associate with domain {domain.name}."
+            ),
+        }
+    return None
+
+
+def _prerequisites_first(packages: list[_Package], entries: list[dict[str, Any]]) -> list[_Package]:
+    """The batch's packages, each after its prerequisites of the same batch."""
+    by_id = {package.package_id: package for package in packages}
+    needs = {
+        str(entry["PackageID"]): [
+            p for p in entry.get("PrerequisitePackageIDList") or [] if p in by_id
+        ]
+        for entry in entries
+    }
+    ordered: list[_Package] = []
+
+    def visit(package_id: str, path: tuple[str, ...]) -> None:
+        if by_id[package_id] in ordered or package_id in path:
+            return
+        for prerequisite in needs.get(package_id, []):
+            visit(prerequisite, (*path, package_id))
+        ordered.append(by_id[package_id])
+
+    for package in packages:
+        visit(package.package_id, ())
+    return ordered
 
 
 def _configuration_of_update(package: _Package, params: dict[str, Any]) -> dict[str, Any] | None:

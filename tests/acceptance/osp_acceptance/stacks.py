@@ -107,8 +107,9 @@ class ExampleStack(aws_cdk.Stack):
 
 
 #: Which association lists which packages as prerequisites (role -> roles), as
-#: :func:`associate_plugin` wires them: today the plugin lists its license and configuration.
-PREREQUISITES: dict[str, tuple[str, ...]] = {"plugin": ("license", "config")}
+#: :func:`associate_plugin` wires them: AWS's documented third-party plugin recipe, where the
+#: license and the configuration each list the plugin.
+PREREQUISITES: dict[str, tuple[str, ...]] = {"license": ("plugin",), "config": ("plugin",)}
 
 
 def associate_plugin(
@@ -119,20 +120,22 @@ def associate_plugin(
 ) -> dict[str, str]:
     """Associate the plugin and its license and configuration packages with the domain.
 
-    Today's API: the license and configuration are the plugin association's prerequisites
-    (associated first, dissociated last). This is the one place to change when the library's
-    association API changes.
+    The library's API: one association of the plugin with ``license=`` and ``configuration=``
+    (the domain's package set associates the three in one AssociatePackages, the license and
+    configuration listing the plugin as their prerequisite). This is the one place to change
+    when the library's association API changes.
 
     :return: the package version each association rolls out, by role.
     """
-    versions = {
-        "license": license_package.associate(domain_name).package_version,
-        "config": config_package.associate(domain_name).package_version,
+    association = plugin.associate(
+        domain_name, license=license_package, configuration=config_package
+    )
+    assert association.license is not None and association.configuration is not None
+    return {
+        "plugin": association.package_version,
+        "license": association.license.package_version,
+        "config": association.configuration.package_version,
     }
-    # associate() reuses the two associations above for the prerequisites.
-    association = plugin.associate(domain_name, prerequisites=[license_package, config_package])
-    versions["plugin"] = association.package_version
-    return versions
 
 
 class PluginStack(aws_cdk.Stack):

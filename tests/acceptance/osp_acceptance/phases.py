@@ -9,7 +9,8 @@ stacks' outputs):
 3. ``example-v2``: deploy a new dictionary version: same package id, new version AVAILABLE and
    ACTIVE on the domain.
 4. ``probe``: the suite's own calls on a package of its own (duplicate name, unknown id, second
-   association, delete while associated, update while copying, dissociate twice...): every
+   association, delete while associated, update while copying, dissociate twice, the batch
+   calls...): every
    answer is recorded; each must be a success or an error botocore's model declares.
 5. ``plugin``: deploy the plugin, its license and its configuration: AVAILABLE, ACTIVE, the
    prerequisites as :mod:`.stacks` wires them.
@@ -368,6 +369,22 @@ class Suite:
             self.probe("DissociatePackage", PackageID=probe_id, DomainName=domain)
             self.wait("probe dissociated", lambda: probe_id not in self.domain_packages())
             self.probe("DissociatePackage", PackageID=probe_id, DomainName=domain)
+            # The batch calls on one package (their semantics are the least documented).
+            if self.probe(
+                "AssociatePackages", DomainName=domain, PackageList=[{"PackageID": probe_id}]
+            ):
+                self.wait(
+                    "probe ACTIVE on the domain (AssociatePackages)",
+                    lambda: (
+                        self.domain_packages().get(probe_id, {}).get("DomainPackageStatus")
+                        == "ACTIVE"
+                    ),
+                )
+                self.probe("DissociatePackages", DomainName=domain, PackageList=[probe_id])
+                self.wait(
+                    "probe dissociated (DissociatePackages)", partial(self.off_domain, probe_id)
+                )
+            self.probe("DissociatePackages", DomainName=domain, PackageList=[probe_id])
             self.probe("DeletePackage", PackageID=probe_id)
             self.wait("probe deleted", lambda: self.package(probe_id) is None)
             self.probe("DescribePackages", Filters=[{"Name": "PackageID", "Value": [probe_id]}])

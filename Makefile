@@ -12,7 +12,7 @@ export CDK_CLI_TELEMETRY_DISABLED := 1
 STAMP := $(VENV)/.setup-done
 CDK := npx --no-install cdk
 
-.PHONY: setup test lint typecheck unit e2e synth-check synth deploy destroy demo bench docs dist clean provider-template oracle matrix matrix-ci
+.PHONY: setup test lint typecheck unit e2e synth-check synth deploy destroy demo bench docs dist clean provider-template oracle matrix matrix-ci acceptance acceptance-clean replay
 
 setup: $(STAMP)
 
@@ -72,6 +72,29 @@ destroy: setup
 
 demo: setup
 	$(BIN)/python -m cdk_opensearch_packages.local demo
+
+## make acceptance: the real CDK CLI deploys the example app (a dictionary, then its new version)
+## and a plugin stack (plugin, license, configuration), checks each phase by asking the service,
+## destroys everything and checks nothing is left. Target: the local emulator (a few minutes),
+## or the account of your AWS credentials with OSP_ACCEPTANCE=aws (creates a domain: see README).
+ACCEPTANCE_PATH := PYTHONPATH=$(CURDIR)/constructs:$(CURDIR)/tests/acceptance
+acceptance: setup
+	@if [ "$${OSP_ACCEPTANCE:-}" = aws ]; then \
+	  echo "make acceptance: target = the AWS account of your credentials (creates a domain: about 1.5 h, see README)"; \
+	else \
+	  echo "make acceptance: target = the local emulator. The AWS target is SKIPPED: set OSP_ACCEPTANCE=aws and AWS credentials to run it against a real account."; \
+	fi
+	$(BIN)/python -m pytest -ra --capture=no tests/acceptance/acceptance_suite.py
+
+## make replay: replay every committed recording (tests/recordings) on the emulator and print
+## each difference (make test runs the same check in tests/acceptance/test_recordings.py)
+replay: setup
+	$(ACCEPTANCE_PATH) $(BIN)/python -m osp_acceptance replay tests/recordings/*.json
+
+## make acceptance-clean RUN=<run id>: delete what an interrupted AWS run left behind
+acceptance-clean: setup
+	@test -n "$(RUN)" || { echo "usage: make acceptance-clean RUN=<run id the run printed>"; exit 2; }
+	$(ACCEPTANCE_PATH) $(BIN)/python -m osp_acceptance cleanup $(RUN)
 
 ## make provider-template: the shared provider stack for plain CloudFormation users: its
 ## template and handler zip in dist/provider (cdk-nag checked, then cfn-lint checked)

@@ -168,7 +168,7 @@ class DomainPackagesLifecycle:
                 and entry.settings() != wanted[entry.package_id].settings()
             ]
             if resettle:
-                listed = self._listed_or_empty(job, props.domain_name)
+                listed = _listed_or_none(job, props.domain_name) or {}
                 resettle = [
                     package_id
                     for package_id in resettle
@@ -216,13 +216,6 @@ class DomainPackagesLifecycle:
         return run_phases(
             job, {"packages": self._packages, "leave": self._leave, "join": self._join}
         )
-
-    @staticmethod
-    def _listed_or_empty(job: Job, domain_name: str) -> dict[str, DomainPackageDetailsTypeDef]:
-        try:
-            return _listed(job, domain_name)
-        except DomainNotFound:
-            return {}
 
     # packages ------------------------------------------------------------------------------
 
@@ -448,10 +441,10 @@ class DomainPackagesLifecycle:
             message = error_message(error)
             code = error_code(error)
             if code in _STATE_DECIDES:
-                listed = _listed_or_none(job, domain_name)
                 if _ALREADY_DONE in message.lower() or _IN_PROGRESS in message.lower():
                     logger.info("AssociatePackages: %s", message)
                     return
+                listed = _listed_or_none(job, domain_name)
                 if listed is not None and _busy(listed) is not None:
                     logger.info("AssociatePackages: %s (the domain is busy)", message)
                     return

@@ -27,6 +27,7 @@ __all__ = [
     "ERRORS_BY_OPERATION",
     "ERROR_CASES",
     "FAULT_ERROR_CODES",
+    "SERVED_OPERATIONS",
     "UNMODELLED_ERRORS",
     "UNVERIFIED_CASES",
     "UNVERIFIED_ERRORS",
@@ -85,7 +86,9 @@ _BY_PACKAGE_ID = (
 )
 _ASSOCIATE = ("AssociatePackage", "AssociatePackages")
 _DISSOCIATE = ("DissociatePackage", "DissociatePackages")
-_SERVED = (
+#: The operations the local API implements (every other operation of the model is answered
+#: with HTTP 501 ``NotImplemented``); :mod:`.model` re-exports it.
+SERVED_OPERATIONS: Final = (
     "CreatePackage",
     "DescribePackages",
     "UpdatePackage",
@@ -104,7 +107,7 @@ _SERVED = (
 ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ErrorCase(
         "E-INPUT-INVALID",
-        _SERVED,
+        SERVED_OPERATIONS,
         "ValidationException",
         "the request breaks the model's constraints (types, lengths, patterns, enums, required "
         "members) or its body is not a JSON object",
@@ -112,14 +115,14 @@ ERROR_CASES: Final[tuple[ErrorCase, ...]] = (
     ),
     ErrorCase(
         "E-FAULT-THROTTLING",
-        _SERVED,
+        SERVED_OPERATIONS,
         "ThrottlingException",
         "injected fault (throttle): HTTP 429",
         "CONFIRMED",
     ),
     ErrorCase(
         "E-FAULT-INTERNAL",
-        _SERVED,
+        SERVED_OPERATIONS,
         "InternalException",
         "injected fault (server_error, error_after): HTTP 500 or 503",
         "CONFIRMED",

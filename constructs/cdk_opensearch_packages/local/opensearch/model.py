@@ -17,14 +17,18 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 
-from cdk_opensearch_packages.local.opensearch.errors import ApiError, validation_error
+from cdk_opensearch_packages.local.opensearch.errors import (
+    SERVED_OPERATIONS,
+    ApiError,
+    validation_error,
+)
 
 __all__ = [
     "SERVED_OPERATIONS",
@@ -34,23 +38,6 @@ __all__ = [
     "service_model",
     "validate_shape",
 ]
-
-#: The operations the local API implements (every other operation of the model is answered
-#: with HTTP 501 ``NotImplemented``).
-SERVED_OPERATIONS: Final = (
-    "CreatePackage",
-    "DescribePackages",
-    "UpdatePackage",
-    "DeletePackage",
-    "GetPackageVersionHistory",
-    "AssociatePackage",
-    "DissociatePackage",
-    "AssociatePackages",
-    "DissociatePackages",
-    "ListDomainsForPackage",
-    "ListPackagesForDomain",
-    "UpdatePackageScope",
-)
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)\}")
 

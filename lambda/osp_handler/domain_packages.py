@@ -50,6 +50,7 @@ from .opensearch_api import (
     not_associated,
 )
 from .outcome import Done, Outcome, ResourceFailure
+from .package import DELETION_STATUSES, FAILED_STATUSES, MISSING_GRACE_SECONDS
 from .phases import run_phases
 from .props import DomainPackageEntry, DomainPackagesProps, domain_packages_props
 from .waiting import NotYet
@@ -66,11 +67,8 @@ _ALREADY_DONE = "already in desired state"
 #: Refusals whose meaning the domain's listing decides: the service's codes for "busy" and the
 #: like are undocumented (the domain-config analogue of "busy" is a ValidationException).
 _STATE_DECIDES = frozenset({"ConflictException", "ValidationException"})
-_UNUSABLE_STATUSES = frozenset(
-    {"COPY_FAILED", "VALIDATION_FAILED", "DELETING", "DELETED", "DELETE_FAILED"}
-)
-#: How long a package may be missing from DescribePackages (eventual consistency).
-MISSING_GRACE_SECONDS = 30.0
+#: Package statuses that can never become AVAILABLE (the package lifecycle's).
+_UNUSABLE_STATUSES = FAILED_STATUSES | DELETION_STATUSES
 
 
 def _props(job: Job) -> DomainPackagesProps:

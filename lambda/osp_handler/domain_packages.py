@@ -50,7 +50,7 @@ from .opensearch_api import (
     not_associated,
 )
 from .outcome import Done, Outcome, ResourceFailure
-from .package import DELETION_STATUSES, FAILED_STATUSES, MISSING_GRACE_SECONDS
+from .package import DELETION_STATUSES, FAILED_STATUSES, _Presence
 from .phases import run_phases
 from .props import DomainPackageEntry, DomainPackagesProps, domain_packages_props
 from .waiting import NotYet
@@ -220,13 +220,13 @@ class DomainPackagesLifecycle:
     def _packages(self, job: Job) -> None:
         props = _props(job)
         versions: dict[str, str] = dict(job.state.get("versions") or {})
-        missing_since: dict[str, float] = {}
+        presence: dict[str, _Presence] = {}
 
         def probe() -> bool | NotYet:
             for entry in props.entries:
                 if entry.package_id in versions:
                     continue
-                status = self._package_status(job, entry, missing_since, versions)
+                status = self._package_status(job, entry, presence, versions)
                 if status is not None:
                     job.state["versions"] = versions
                     return NotYet(status)
@@ -239,7 +239,7 @@ class DomainPackagesLifecycle:
     def _package_status(
         job: Job,
         entry: DomainPackageEntry,
-        missing_since: dict[str, float],
+        presence: dict[str, _Presence],
         versions: dict[str, str],
     ) -> str | None:
         """Record the version to wait for once the package is AVAILABLE (``None``), else say
@@ -250,11 +250,9 @@ class DomainPackagesLifecycle:
             if package_id.startswith("G"):  # AWS-provided packages need not be listed
                 versions[package_id] = entry.package_version or ""
                 return None
-            now = job.waiter.clock.now()
-            first = missing_since.setdefault(package_id, now)
-            if now - first < MISSING_GRACE_SECONDS:
-                return f"package {package_id} not visible yet"
-            raise ResourceFailure(f"package {package_id} does not exist: it cannot be associated")
+            gone = f"package {package_id} does not exist: it cannot be associated"
+            waiting = presence.setdefault(package_id, _Presence(job, package_id, gone)).missing()
+            return f"package {package_id} {waiting.status}"
         status = details.get("PackageStatus", "")
         if status == "AVAILABLE":
             # The package's version now, not OspPackageVersion: a rollback sends the version

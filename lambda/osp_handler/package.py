@@ -109,11 +109,16 @@ def _domains_using(job: Job, package_id: str) -> list[tuple[str, str]] | None:
 
 
 class _Presence:
-    """Tells "not visible yet" (eventual consistency) from "deleted" for a package."""
+    """Tells "not visible yet" (eventual consistency) from "deleted" for a package.
 
-    def __init__(self, job: Job, package_id: str) -> None:
+    :param gone: the failure once the package has been missing too long. Default: it was
+        deleted outside this stack.
+    """
+
+    def __init__(self, job: Job, package_id: str, gone: str | None = None) -> None:
         self._job = job
         self._package_id = package_id
+        self._gone = gone
         self._missing_since: float | None = None
 
     def missing(self) -> NotYet:
@@ -124,8 +129,9 @@ class _Presence:
         if now - self._missing_since < MISSING_GRACE_SECONDS:
             return NotYet("not visible yet")
         raise ResourceFailure(
-            f"package {self._package_id} does not exist any more (was it deleted outside this "
-            "stack?)"
+            self._gone
+            or f"package {self._package_id} does not exist any more (was it deleted outside "
+            "this stack?)"
         )
 
 

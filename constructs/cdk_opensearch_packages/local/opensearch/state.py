@@ -993,32 +993,8 @@ class PackageStore:
             self._advance()
             package = self._package(package_id)
             domain = self._domain(domain_name)
-            for prerequisite in prerequisites:
-                known = self._packages.get(prerequisite)
-                if known is None or not known.visible_to(self._caller()):
-                    raise service_error(
-                        "E-PREREQUISITE-NOT-FOUND",
-                        f"Prerequisite package {prerequisite} not found.",
-                    )
-            self._check_prerequisites_active(domain_name, package_id, prerequisites)
-            available = package.available
-            if package.status == "DELETING" or available is None:
-                # A package COPYING/VALIDATING a new version, or whose new version failed,
-                # still has its previous AVAILABLE version: that one is associated (evidence:
-                # an AssociatePackage right after UpdatePackage succeeded; which version it
-                # associated is not shown).
-                raise service_error(
-                    "E-ASSOCIATE-UNAVAILABLE",
-                    f"Package {package_id} is {package.status} and has no available version; "
-                    "only an AVAILABLE package can be associated.",
-                )
-            key = (domain_name, package_id)
-            existing = self._associations.get(key)
-            if (
-                existing is not None
-                and existing.status == "ACTIVE"
-                and existing.version == available.label
-            ):
+            self._check_associable(domain_name, package, prerequisites)
+            if self._already_associated(domain_name, package):
                 raise service_error("E-ASSOCIATE-ALREADY", "Package is already in desired state")
             self._refuse_if_busy(domain_name)
             self._check_domain_quota(domain_name, [package_id])
@@ -1029,6 +1005,44 @@ class PackageStore:
             )
             self._count_operation(domain_name, "AssociatePackage", [package_id], now, due)
             return {"DomainPackageDetails": self._association_details(association)}
+
+    def _check_associable(
+        self,
+        domain_name: str,
+        package: _Package,
+        prerequisites: list[str],
+        same_batch: frozenset[str] = frozenset(),
+    ) -> None:
+        """Refuse one package (of AssociatePackage, or one entry of AssociatePackages): unknown
+        or inactive prerequisites, or no available version."""
+        for prerequisite in prerequisites:
+            known = self._packages.get(prerequisite)
+            if known is None or not known.visible_to(self._caller()):
+                raise service_error(
+                    "E-PREREQUISITE-NOT-FOUND",
+                    f"Prerequisite package {prerequisite} not found.",
+                )
+        self._check_prerequisites_active(domain_name, package.package_id, prerequisites, same_batch)
+        if package.status == "DELETING" or package.available is None:
+            # A package COPYING/VALIDATING a new version, or whose new version failed,
+            # still has its previous AVAILABLE version: that one is associated (evidence:
+            # an AssociatePackage right after UpdatePackage succeeded; which version it
+            # associated is not shown).
+            raise service_error(
+                "E-ASSOCIATE-UNAVAILABLE",
+                f"Package {package.package_id} is {package.status} and has no available "
+                "version; only an AVAILABLE package can be associated.",
+            )
+
+    def _already_associated(self, domain_name: str, package: _Package) -> bool:
+        """Whether the package's available version is already ACTIVE on the domain."""
+        existing = self._associations.get((domain_name, package.package_id))
+        return (
+            existing is not None
+            and existing.status == "ACTIVE"
+            and package.available is not None
+            and existing.version == package.available.label
+        )
 
     def _check_domain_quota(self, domain_name: str, package_ids: list[str]) -> None:
         count = sum(1 for a in self._associations if a[0] == domain_name)
@@ -1125,30 +1139,9 @@ class PackageStore:
             for entry in entries:
                 package = self._package(str(entry["PackageID"]))
                 prerequisites = list(entry.get("PrerequisitePackageIDList") or [])
-                for prerequisite in prerequisites:
-                    known = self._packages.get(prerequisite)
-                    if known is None or not known.visible_to(self._caller()):
-                        raise service_error(
-                            "E-PREREQUISITE-NOT-FOUND",
-                            f"Prerequisite package {prerequisite} not found.",
-                        )
-                self._check_prerequisites_active(
-                    domain_name, package.package_id, prerequisites, batch
-                )
-                if package.status == "DELETING" or package.available is None:
-                    raise service_error(
-                        "E-ASSOCIATE-UNAVAILABLE",
-                        f"Package {package.package_id} is {package.status} and has no available "
-                        "version; only an AVAILABLE package can be associated.",
-                    )
+                self._check_associable(domain_name, package, prerequisites, batch)
                 packages.append(package)
-            if all(
-                (existing := self._associations.get((domain_name, package.package_id))) is not None
-                and existing.status == "ACTIVE"
-                and package.available is not None
-                and existing.version == package.available.label
-                for package in packages
-            ):
+            if all(self._already_associated(domain_name, package) for package in packages):
                 raise service_error("E-ASSOCIATE-ALREADY", "Package is already in desired state")
             self._refuse_if_busy(domain_name)
             self._check_domain_quota(domain_name, ids)
@@ -1301,18 +1294,12 @@ class PackageStore:
         with self._lock:
             self._advance()
             self._domain(domain_name)
-            association = self._associated(domain_name, package_id)
-            dependents = self._dependents(domain_name, package_id)
-            self._refuse_if_busy(domain_name)
-            now = self._clock.monotonic()
-            due = now + self._dissociation_seconds(package_id)
-            for dependent in dependents:
-                self._start_dissociation(self._associations[(domain_name, dependent)], due, now)
-            self._start_dissociation(association, due, now)
-            self._count_operation(
-                domain_name, "DissociatePackage", [package_id, *dependents], now, due
-            )
-            return {"DomainPackageDetails": self._association_details(association)}
+            self._dissociate(domain_name, [package_id], "DissociatePackage")
+            return {
+                "DomainPackageDetails": self._association_details(
+                    self._associations[(domain_name, package_id)]
+                )
+            }
 
     def dissociate_packages(self, params: dict[str, Any]) -> dict[str, Any]:
         """DissociatePackages: every listed package (and its dependents) in one domain operation
@@ -1325,30 +1312,40 @@ class PackageStore:
             self._domain(domain_name)
             if not ids:
                 raise service_error("E-BATCH-EMPTY", "PackageList must list at least one package.")
-            associations = [self._associated(domain_name, package_id) for package_id in ids]
-            self._refuse_if_busy(domain_name)
-            now = self._clock.monotonic()
-            dues = self._batch_dues(now, [self._dissociation_seconds(i) for i in ids])
-            leaving: list[str] = []
-            groups: list[list[str]] = []
-            for association, due in zip(associations, dues, strict=True):
-                cascade = [
-                    d
-                    for d in self._dependents(domain_name, association.package_id)
-                    if d not in ids and d not in leaving
-                ]
-                for dependent in cascade:
-                    self._start_dissociation(self._associations[(domain_name, dependent)], due, now)
-                self._start_dissociation(association, due, now)
-                leaving.extend([association.package_id, *cascade])
-                groups.append([association.package_id, *cascade])
-            self._count_batch(domain_name, "DissociatePackages", groups, now, dues)
+            leaving = self._dissociate(domain_name, ids, "DissociatePackages")
             return {
                 "DomainPackageDetailsList": [
                     self._association_details(self._associations[(domain_name, package_id)])
                     for package_id in leaving
                 ]
             }
+
+    def _dissociate(self, domain_name: str, ids: list[str], operation: str) -> list[str]:
+        """Start dissociating ``ids`` and their dependents on the domain (one domain operation,
+        or one per listed package, see :attr:`batch_mode`); refused as a whole when one is not
+        associated or the domain is busy.
+
+        :return: the packages leaving, each listed package followed by its dependents.
+        """
+        associations = [self._associated(domain_name, package_id) for package_id in ids]
+        self._refuse_if_busy(domain_name)
+        now = self._clock.monotonic()
+        dues = self._batch_dues(now, [self._dissociation_seconds(i) for i in ids])
+        leaving: list[str] = []
+        groups: list[list[str]] = []
+        for association, due in zip(associations, dues, strict=True):
+            cascade = [
+                d
+                for d in self._dependents(domain_name, association.package_id)
+                if d not in ids and d not in leaving
+            ]
+            for dependent in cascade:
+                self._start_dissociation(self._associations[(domain_name, dependent)], due, now)
+            self._start_dissociation(association, due, now)
+            leaving.extend([association.package_id, *cascade])
+            groups.append([association.package_id, *cascade])
+        self._count_batch(domain_name, operation, groups, now, dues)
+        return leaving
 
     def list_domains_for_package(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListDomainsForPackage."""

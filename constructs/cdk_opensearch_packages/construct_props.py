@@ -6,17 +6,29 @@ aws_cdk.
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk
 
 from cdk_opensearch_packages.checks import props
 from cdk_opensearch_packages.checks.props import fail
 
-__all__ = ["is_unresolved", "service_timeout", "validate_removal_policy"]
+__all__ = ["is_unresolved", "service_timeout", "validate_pattern", "validate_removal_policy"]
 
 
 def is_unresolved(value: object) -> bool:
     """Whether ``value`` holds a token that only resolves at deploy time (aws-cdk's own test)."""
     return aws_cdk.Token.is_unresolved(value)
+
+
+def validate_pattern(
+    path: str, prop: str, value: str | None, pattern: re.Pattern[str], *, rule: str, fix: str
+) -> None:
+    """``prop``: absent, a deploy-time token, or a whole match of ``pattern``; else
+    :func:`~cdk_opensearch_packages.checks.props.fail` with ``rule`` and ``fix``."""
+    if value is None or is_unresolved(value) or pattern.fullmatch(value):
+        return
+    raise fail(path, prop, value, rule, fix)
 
 
 def service_timeout(path: str, timeout: aws_cdk.Duration | None) -> aws_cdk.Duration:

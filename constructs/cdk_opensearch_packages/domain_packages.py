@@ -322,15 +322,14 @@ def _short_hash(text: str) -> str:
 
 
 def _validate_domain_name(path: str, name: str) -> None:
-    if construct_props.is_unresolved(name) or _DOMAIN_NAME.fullmatch(name):
-        return
-    raise props.fail(
+    construct_props.validate_pattern(
         path,
         "domain",
         name,
-        "a domain name is 3 to 28 characters: a lowercase letter, then lowercase letters, digits "
-        "and hyphens",
-        "Pass the domain's name (not its ARN or endpoint) or the domain construct",
+        _DOMAIN_NAME,
+        rule="a domain name is 3 to 28 characters: a lowercase letter, then lowercase "
+        "letters, digits and hyphens",
+        fix="Pass the domain's name (not its ARN or endpoint) or the domain construct",
     )
 
 

@@ -316,31 +316,25 @@ PACKAGE_VERSION_PATTERN = re.compile(r"^v[1-9][0-9]*$")
 
 
 def _validate_imported_name(path: str, name: str | None) -> None:
-    if name is None or construct_props.is_unresolved(name) or LOOKUP_NAME_PATTERN.fullmatch(name):
-        return
-    raise props.fail(
+    construct_props.validate_pattern(
         path,
         "package_name",
         name,
-        "no package can have this name: names are 3 to 256 characters, a lowercase letter, then "
-        "lowercase letters, digits and hyphens",
-        "Pass the exact PackageName that DescribePackages shows, or omit package_name",
+        LOOKUP_NAME_PATTERN,
+        rule="no package can have this name: names are 3 to 256 characters, a lowercase letter, "
+        "then lowercase letters, digits and hyphens",
+        fix="Pass the exact PackageName that DescribePackages shows, or omit package_name",
     )
 
 
 def _validate_imported_version(path: str, version: str | None) -> None:
-    if (
-        version is None
-        or construct_props.is_unresolved(version)
-        or PACKAGE_VERSION_PATTERN.fullmatch(version)
-    ):
-        return
-    raise props.fail(
+    construct_props.validate_pattern(
         path,
         "package_version",
         version,
-        "it must be a version as AvailablePackageVersion shows it (v1, v2, ...)",
-        "Pass the package's available version, e.g. 'v3', or omit package_version",
+        PACKAGE_VERSION_PATTERN,
+        rule="it must be a version as AvailablePackageVersion shows it (v1, v2, ...)",
+        fix="Pass the package's available version, e.g. 'v3', or omit package_version",
     )
 
 
@@ -407,15 +401,14 @@ def _service_timeout(
 
 
 def _validate_lookup_name(path: str, name: str) -> None:
-    if construct_props.is_unresolved(name) or LOOKUP_NAME_PATTERN.fullmatch(name):
-        return
-    raise props.fail(
+    construct_props.validate_pattern(
         path,
         "package_name",
         name,
-        "no package can have this name: names are 3 to 256 characters, a lowercase letter, then "
-        "lowercase letters, digits and hyphens (no wildcards)",
-        "Pass the exact PackageName that DescribePackages shows, or import by id with "
+        LOOKUP_NAME_PATTERN,
+        rule="no package can have this name: names are 3 to 256 characters, a lowercase letter, "
+        "then lowercase letters, digits and hyphens (no wildcards)",
+        fix="Pass the exact PackageName that DescribePackages shows, or import by id with "
         "OpenSearchPackage.from_package_id",
     )
 

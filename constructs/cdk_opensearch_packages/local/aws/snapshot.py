@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 from cdk_opensearch_packages.local.cloudformation.resources import (
     LambdaFunctionProvisioner,
     ResourceRequest,
+    permission_arguments,
 )
 
 if TYPE_CHECKING:
@@ -220,17 +221,10 @@ def _restore_functions(aws: LocalAws) -> None:
             elif state.resource_type == "AWS::Lambda::Permission":
                 permissions.append(state)
     for state in permissions:
-        arguments: dict[str, Any] = {
-            "FunctionName": str(state.properties.get("FunctionName", "")),
-            "StatementId": state.physical_id,
-            "Action": str(state.properties.get("Action", "")),
-            "Principal": str(state.properties.get("Principal", "")),
-        }
-        for optional in ("SourceArn", "SourceAccount", "EventSourceToken", "PrincipalOrgID"):
-            if state.properties.get(optional):
-                arguments[optional] = str(state.properties[optional])
         with contextlib.suppress(ClientError):  # its function is gone (a failed stack)
-            aws.lambda_client.add_permission(**arguments)
+            aws.lambda_client.add_permission(
+                **permission_arguments(state.physical_id, state.properties)
+            )
 
 
 # -- EventBridge -------------------------------------------------------------------------------

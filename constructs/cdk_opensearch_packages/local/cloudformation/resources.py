@@ -567,6 +567,20 @@ def remove_tree(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
+def permission_arguments(statement_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    """``AddPermission``'s arguments for an ``AWS::Lambda::Permission`` statement."""
+    arguments: dict[str, Any] = {
+        "FunctionName": str(props.get("FunctionName", "")),
+        "StatementId": statement_id,
+        "Action": str(props.get("Action", "")),
+        "Principal": str(props.get("Principal", "")),
+    }
+    for optional in ("SourceArn", "SourceAccount", "EventSourceToken", "PrincipalOrgID"):
+        if props.get(optional):
+            arguments[optional] = str(props[optional])
+    return arguments
+
+
 class LambdaPermissionProvisioner(Provisioner):
     """``AWS::Lambda::Permission``: a statement of the function's policy in moto."""
 
@@ -575,17 +589,8 @@ class LambdaPermissionProvisioner(Provisioner):
     def create(self, request: ResourceRequest, props: dict[str, Any]) -> Provisioned:
         """``AddPermission`` with the generated statement id as physical id."""
         statement_id = generated_name(request, 100)
-        arguments: dict[str, Any] = {
-            "FunctionName": str(props.get("FunctionName", "")),
-            "StatementId": statement_id,
-            "Action": str(props.get("Action", "")),
-            "Principal": str(props.get("Principal", "")),
-        }
-        for optional in ("SourceArn", "SourceAccount", "EventSourceToken", "PrincipalOrgID"):
-            if props.get(optional):
-                arguments[optional] = str(props[optional])
         try:
-            self.services.lambda_client.add_permission(**arguments)
+            self.services.lambda_client.add_permission(**permission_arguments(statement_id, props))
         except ClientError as error:
             raise ResourceFailed(f"AddPermission failed: {error}") from error
         return Provisioned(statement_id, {})

@@ -21,10 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from .job import Job
-from .opensearch_api import describe_package, failure_message, package_gone, pages
+from .opensearch_api import describe_package, described_packages, failure_message
 from .outcome import Done, Outcome, ResourceFailure
 from .package import DELETION_STATUSES, FAILED_STATUSES, package_data
 from .phases import run_phases
@@ -165,14 +163,7 @@ def find_packages(
     An empty result, ResourceNotFoundException or a ValidationException "not found" all mean no
     package matches; packages whose status is DELETED never match.
     """
-    found: list[PackageDetailsTypeDef] = []
-    try:
-        for page in pages(client.describe_packages, Filters=props.filters()):
-            found.extend(d for d in page.get("PackageDetailsList", []) if props.matches(d))
-    except ClientError as error:
-        if not package_gone(error):
-            raise
-    return found
+    return [d for d in described_packages(client, props.filters()) if props.matches(d)]
 
 
 def lookup_data(details: PackageDetailsTypeDef) -> dict[str, str]:

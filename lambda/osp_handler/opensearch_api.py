@@ -24,6 +24,7 @@ __all__ = [
     "DomainNotFound",
     "describe_error",
     "describe_package",
+    "described_packages",
     "domain_packages",
     "domains_for_package",
     "error_code",
@@ -190,21 +191,28 @@ def find_package_by_name(
     filters: list[DescribePackagesFilterTypeDef] = [{"Name": "PackageName", "Value": [name]}]
     if engine_version:
         filters.append({"Name": "EngineVersion", "Value": [engine_version]})
+    for details in described_packages(client, filters):
+        if (
+            details.get("PackageName") == name
+            and details.get("PackageStatus") != "DELETED"
+            and (not engine_version or details.get("EngineVersion") == engine_version)
+        ):
+            return details
+    return None
+
+
+def described_packages(
+    client: OpenSearchServiceClient, filters: list[DescribePackagesFilterTypeDef]
+) -> Iterator[PackageDetailsTypeDef]:
+    """Yield the packages of every page of ``DescribePackages`` with ``filters`` (filter values
+    may hold wildcards: callers check what they need). ResourceNotFoundException or a
+    ValidationException "not found" mean none."""
     try:
         for page in pages(client.describe_packages, Filters=filters):
-            listed: list[PackageDetailsTypeDef] = page.get("PackageDetailsList", [])
-            for details in listed:
-                if (
-                    details.get("PackageName") == name
-                    and details.get("PackageStatus") != "DELETED"
-                    and (not engine_version or details.get("EngineVersion") == engine_version)
-                ):
-                    return details
+            yield from page.get("PackageDetailsList", [])
     except ClientError as error:
-        if package_gone(error):
-            return None
-        raise
-    return None
+        if not package_gone(error):
+            raise
 
 
 class DomainNotFound(Exception):

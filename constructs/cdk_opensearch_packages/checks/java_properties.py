@@ -16,13 +16,13 @@ OpenSearch reads ``plugin-descriptor.properties`` with ``Properties.load(InputSt
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from cdk_opensearch_packages.checks.lines import java_lines
 
 __all__ = ["JavaProperties", "parse_java_properties"]
 
 _BLANKS = " \t\f"
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _SIMPLE_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -47,7 +47,7 @@ def parse_java_properties(data: bytes) -> JavaProperties:
     :param data: the file's bytes.
     """
     result = JavaProperties()
-    natural = _LINE_END.split(data.decode("latin-1"))
+    natural = java_lines(data.decode("latin-1"))
     index = 0
     while index < len(natural):
         start_line = index + 1

@@ -941,10 +941,9 @@ class PackageStore:
                 f"Invalid domain name {name!r}: a lowercase letter then lowercase letters, "
                 "digits and hyphens.",
             )
-        domain = self._domains.get(name)
-        if domain is None or (domain.account_id or self.account_id) != self._caller():
+        if self._domain_account(name) != self._caller():
             raise service_error("E-DOMAIN-NOT-FOUND", f"Domain {name} not found.")
-        return domain
+        return self._domains[name]
 
     def _association_details(self, association: _Association) -> dict[str, Any]:
         package = self._packages.get(association.package_id)
@@ -1211,15 +1210,18 @@ class PackageStore:
         """The packages associated with the domain (in any status but DISSOCIATING) that list
         ``package_id`` among their prerequisites, transitively (a plugin's license and
         configuration packages)."""
+        on_domain = [
+            (dependent, association)
+            for (domain, dependent), association in sorted(self._associations.items())
+            if domain == domain_name and association.status != "DISSOCIATING"
+        ]
         found: list[str] = []
         queue = [package_id]
         while queue:
             current = queue.pop(0)
-            for (domain, dependent), association in sorted(self._associations.items()):
+            for dependent, association in on_domain:
                 if (
-                    domain == domain_name
-                    and association.status != "DISSOCIATING"
-                    and current in association.prerequisites
+                    current in association.prerequisites
                     and dependent not in found
                     and dependent != package_id
                 ):

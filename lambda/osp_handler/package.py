@@ -285,10 +285,7 @@ class PackageLifecycle:
                 # this name (and engine version, for a plugin) exists decides.
                 if is_transient(error) or error_code(error) not in _NAME_TAKEN_CODES:
                     raise
-                expected = error_code(error) == "ResourceAlreadyExistsException"
-                return self._adopt(
-                    job, props, name, generated=generated, error=error, expected=expected
-                )
+                return self._adopt(job, props, name, generated=generated, error=error)
             return response["PackageDetails"].get("PackageID", "")
 
         logger.info("creating package %r of type %s", name, props.package_type)
@@ -306,14 +303,13 @@ class PackageLifecycle:
         *,
         generated: bool,
         error: ClientError,
-        expected: bool,
     ) -> str:
         """Return the id of the existing package ``name`` if this request made it, else fail.
 
-        :param error: CreatePackage's refusal.
-        :param expected: whether it is ResourceAlreadyExistsException; another refusal is
+        :param error: CreatePackage's refusal; one other than ResourceAlreadyExistsException is
             raised as it is when no package of the name exists.
         """
+        expected = error_code(error) == "ResourceAlreadyExistsException"
         plugin = props.package_type == "ZIP-PLUGIN"
         existing = find_package_by_name(
             job.opensearch, name, engine_version=props.engine_version if plugin else None

@@ -103,6 +103,16 @@ def _describe(details: DomainPackageDetailsTypeDef) -> str:
     return f"{name} ({package_id})" if name else str(package_id)
 
 
+def _failed(
+    details: DomainPackageDetailsTypeDef, domain_name: str, default: str
+) -> ResourceFailure:
+    """The failure of an association that ended ``*_FAILED`` (the service's message first)."""
+    return ResourceFailure(
+        f"{failure_message(details) or default} (package {_describe(details)} on domain "
+        f"{domain_name}, status {details.get('DomainPackageStatus', '')})"
+    )
+
+
 def _settings_match(
     entry: DomainPackageEntry, details: DomainPackageDetailsTypeDef, *, strict: bool = False
 ) -> bool:
@@ -296,11 +306,7 @@ class DomainPackagesLifecycle:
                 if details.get("DomainPackageStatus") == "DISSOCIATION_FAILED" and (
                     package_id in sent
                 ):
-                    message = failure_message(details) or "the dissociation failed"
-                    raise ResourceFailure(
-                        f"{message} (package {_describe(details)} on domain {domain_name}, "
-                        "status DISSOCIATION_FAILED)"
-                    )
+                    raise _failed(details, domain_name, "the dissociation failed")
             busy = _busy(listed)
             if busy is not None:
                 return NotYet(_busy_status(busy, listed, remaining))
@@ -371,11 +377,7 @@ class DomainPackagesLifecycle:
                     waiting = True
                 elif state == "failed":
                     assert details is not None
-                    message = failure_message(details) or "the association failed"
-                    raise ResourceFailure(
-                        f"{message} (package {_describe(details)} on domain {domain_name}, "
-                        "status ASSOCIATION_FAILED)"
-                    )
+                    raise _failed(details, domain_name, "the association failed")
             if not missing and not waiting:
                 return listed
             busy = _busy(listed)

@@ -9,6 +9,7 @@ import aws_cdk
 from aws_cdk import aws_iam, aws_lambda, aws_logs
 from constructs import Construct
 
+from cdk_opensearch_packages.checks import props
 from cdk_opensearch_packages.handler_asset import handler_code
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ class OpenSearchPackageProvider(Construct):
             return
         claims = self._package_names.setdefault(name, [])
         for other_path, other_type, other_engine in claims:
-            plugins = package_type == other_type == "ZIP-PLUGIN"
+            plugins = package_type == other_type == props.ZIP_PLUGIN
             if plugins and (
                 engine_version is None
                 or other_engine is None
@@ -252,9 +253,12 @@ class OpenSearchPackageProvider(Construct):
                 "account and Region (only ZIP-PLUGIN packages for different engine versions "
                 "may share one)"
             )
-            raise ValueError(
-                f"{path}: package_name: {name!r} is invalid: {rule}. Use another package_name, "
-                "or omit it to have a unique name generated"
+            raise props.fail(
+                path,
+                "package_name",
+                name,
+                rule,
+                "Use another package_name, or omit it to have a unique name generated",
             )
         claims.append((path, package_type, engine_version))
 

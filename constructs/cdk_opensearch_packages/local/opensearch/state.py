@@ -710,9 +710,7 @@ class PackageStore:
         """CreatePackage."""
         name = params["PackageName"]
         package_type = params["PackageType"]
-        if not MIN_PACKAGE_NAME_LENGTH <= len(
-            name
-        ) <= MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+        if not _valid_package_name(name):
             raise service_error(
                 "E-NAME-INVALID",
                 f"Invalid package name {name!r}: use {MIN_PACKAGE_NAME_LENGTH} to "
@@ -727,7 +725,7 @@ class PackageStore:
         copy = self._copy(
             package_type,
             params["PackageSource"],
-            params.get("EngineVersion"),
+            engine_version,
             params.get("PackageConfiguration"),
         )
         with self._lock:
@@ -740,7 +738,7 @@ class PackageStore:
                 name=name,
                 package_type=package_type,
                 description=params.get("PackageDescription"),
-                engine_version=params.get("EngineVersion"),
+                engine_version=engine_version,
                 owner=self._caller(),
                 vending=params.get("PackageVendingOptions"),
                 encryption=params.get("PackageEncryptionOptions"),
@@ -1697,9 +1695,7 @@ class PackageStore:
         :return: the package as DescribePackages shows it.
         :raises ValueError: a rule is broken (name, id, version, type, duplicates).
         """
-        if not MIN_PACKAGE_NAME_LENGTH <= len(
-            name
-        ) <= MAX_PACKAGE_NAME_LENGTH or not _NAME.fullmatch(name):
+        if not _valid_package_name(name):
             raise ValueError(
                 f"invalid package name {name!r}: {MIN_PACKAGE_NAME_LENGTH} to "
                 f"{MAX_PACKAGE_NAME_LENGTH} characters, a lowercase letter then lowercase "
@@ -1751,6 +1747,13 @@ class PackageStore:
                 package.allow_listed = [self.account_id]
             self._packages[identifier] = package
             return self._details(package, owner_view=package.owner == self.account_id)
+
+
+def _valid_package_name(name: str) -> bool:
+    """Whether ``name`` follows the service's package-name rules (length, characters)."""
+    return MIN_PACKAGE_NAME_LENGTH <= len(name) <= MAX_PACKAGE_NAME_LENGTH and bool(
+        _NAME.fullmatch(name)
+    )
 
 
 def _random_state(generator: random.Random) -> list[Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,8 +29,8 @@ from cdk_opensearch_packages.local.demo.display import Display, construct_paths
 from cdk_opensearch_packages.local.demo.run import (
     DemoOptions,
     Session,
-    synth_problems,
     synthesize_command,
+    wait_synth,
 )
 from cdk_opensearch_packages.local.demo.workspace import (
     StateLocked,
@@ -122,14 +121,7 @@ def _synth(app: str, directory: Path, outdir: Path, out: Display) -> CloudAssemb
     out.line(f"Synthesizing `{app}`")
     out.status("cdk synth")
     process = synthesize_command(app, directory, outdir)
-    try:
-        output, _ = process.communicate(timeout=_SYNTH_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise RuntimeError(f"synthesis took more than {_SYNTH_TIMEOUT} s") from None
-    if process.returncode != 0:
-        text = output.decode("utf-8", errors="replace")
-        raise RuntimeError(f"synthesis failed, {synth_problems(text)}")
+    wait_synth(process, "synthesis", timeout=_SYNTH_TIMEOUT, separator=", ")
     return CloudAssembly.load(outdir)
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "synth_problems",
     "synthesize",
     "synthesize_command",
+    "wait_synth",
 ]
 
 #: Phase durations of the local OpenSearch API in the demo (seconds): short, but long enough to
@@ -166,15 +167,26 @@ def _synth_environment(
     return environment
 
 
-def _wait_synth(process: subprocess.Popen[bytes], what: str) -> None:
+def wait_synth(
+    process: subprocess.Popen[bytes],
+    subject: str,
+    *,
+    timeout: float = _SYNTH_TIMEOUT,
+    separator: str = ":\n",
+) -> None:
+    """Wait for a synthesis started by :func:`synthesize` or :func:`synthesize_command`.
+
+    :raises RuntimeError: ``"<subject> took more than <timeout> s"`` (the process is killed), or
+        ``"<subject> failed<separator><its problems>"`` (see :func:`synth_problems`).
+    """
     try:
-        output, _ = process.communicate(timeout=_SYNTH_TIMEOUT)
+        output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
-        raise RuntimeError(f"synthesis of {what} took more than {_SYNTH_TIMEOUT} s") from None
+        raise RuntimeError(f"{subject} took more than {timeout} s") from None
     if process.returncode != 0:
         text = output.decode("utf-8", errors="replace")
-        raise RuntimeError(f"synthesis of {what} failed:\n{synth_problems(text)}")
+        raise RuntimeError(f"{subject} failed{separator}{synth_problems(text)}")
 
 
 _VALIDATION_HEADER = "Validation failed with the following errors:"
@@ -441,8 +453,8 @@ def _synthesize_versions(
     out.status("cdk synth")
     first = synthesize(app, work / "v1")
     second = synthesize(app, work / "v2", {"synonyms_file": str(updated_file)})
-    _wait_synth(first, f"{app.name} (v1)")
-    _wait_synth(second, f"{app.name} (v2)")
+    wait_synth(first, f"synthesis of {app.name} (v1)")
+    wait_synth(second, f"synthesis of {app.name} (v2)")
     return CloudAssembly.load(work / "v1"), CloudAssembly.load(work / "v2")
 
 

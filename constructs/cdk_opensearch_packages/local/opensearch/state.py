@@ -101,6 +101,11 @@ from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Final, Literal, TypeVar
 
+from cdk_opensearch_packages.checks.props import (
+    PACKAGE_NAME_MAX,
+    PACKAGE_NAME_MIN,
+    PACKAGE_NAME_PATTERN,
+)
 from cdk_opensearch_packages.local.opensearch.content import inspect_content
 from cdk_opensearch_packages.local.opensearch.errors import (
     ApiError,
@@ -127,9 +132,10 @@ T = TypeVar("T")
 
 #: The engine version :meth:`PackageStore.register_domain` gives a domain by default.
 DEFAULT_ENGINE_VERSION: Final = "OpenSearch_2.19"
-#: The longest package name (the model's 256; no shorter limit is publicly documented).
-MAX_PACKAGE_NAME_LENGTH: Final = 256
-MIN_PACKAGE_NAME_LENGTH: Final = 3
+#: The longest package name (the model's 256; no shorter limit is publicly documented); the
+#: constructs' synth-time check (:mod:`cdk_opensearch_packages.checks.props`) holds the rule.
+MAX_PACKAGE_NAME_LENGTH: Final = PACKAGE_NAME_MAX
+MIN_PACKAGE_NAME_LENGTH: Final = PACKAGE_NAME_MIN
 #: The message of a DissociatePackage of a package the domain does not have (as reported).
 NOT_ASSOCIATED_MESSAGE: Final = "Package is not associated to this domain"
 #: The message of a ValidationException for an unknown package id (as reported).
@@ -1752,7 +1758,7 @@ class PackageStore:
 def _valid_package_name(name: str) -> bool:
     """Whether ``name`` follows the service's package-name rules (length, characters)."""
     return MIN_PACKAGE_NAME_LENGTH <= len(name) <= MAX_PACKAGE_NAME_LENGTH and bool(
-        _NAME.fullmatch(name)
+        PACKAGE_NAME_PATTERN.fullmatch(name)
     )
 
 

@@ -91,6 +91,6 @@ def check_package_file(
         ]
     if package_type == "ZIP-PLUGIN":
         return check_plugin_zip(
-            path, engine_version=engine_version, license_filepath=license_filepath
+            path, engine_version=engine_version, license_filepath=license_filepath, data=data
         )
     return []

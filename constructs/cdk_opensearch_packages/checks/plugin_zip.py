@@ -17,6 +17,7 @@ They follow what OpenSearch's plugin installer (``InstallPluginCommand``) and lo
 
 from __future__ import annotations
 
+import io
 import json
 import lzma
 import posixpath
@@ -92,7 +93,11 @@ class _Engine:
 
 
 def check_plugin_zip(
-    path: str, *, engine_version: str | None, license_filepath: str | None
+    path: str,
+    *,
+    engine_version: str | None,
+    license_filepath: str | None,
+    data: bytes | None = None,
 ) -> list[FileFinding]:
     """Check a plugin zip (``path`` is known to be a readable regular file).
 
@@ -100,8 +105,11 @@ def check_plugin_zip(
     :param engine_version: ``OpenSearch_X.Y`` / ``Elasticsearch_X.Y``, or ``None`` (the
         descriptor's version is then only checked for its format).
     :param license_filepath: ``PackageConfiguration.LicenseFilepath``: must name a file in the zip.
+    :param data: the file's bytes when the caller has read them already (the file is then not
+        opened again). Default: - read from ``path``.
     """
-    if not zipfile.is_zipfile(path):
+    source: str | io.BytesIO = path if data is None else io.BytesIO(data)
+    if not zipfile.is_zipfile(source):
         return [
             make_finding(
                 "error",
@@ -112,7 +120,7 @@ def check_plugin_zip(
             )
         ]
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             return _check_archive(path, archive, engine_version, license_filepath)
     except _ZIP_ERRORS as error:
         return [

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from cdk_opensearch_packages.local.opensearch.errors import ERROR_CASES, Evidence
+from cdk_opensearch_packages.local.opensearch.errors import UNVERIFIED_CASES, Evidence
 
 __all__ = ["BEHAVIOURS", "UNVERIFIED_BEHAVIOURS", "UNVERIFIED_IDS", "Behaviour"]
 
@@ -292,6 +292,4 @@ BEHAVIOURS: Final[tuple[Behaviour, ...]] = (
 UNVERIFIED_BEHAVIOURS: Final = frozenset(b.id for b in BEHAVIOURS if b.evidence != "CONFIRMED")
 
 #: Every id (behaviours and error cases) whose evidence is not CONFIRMED.
-UNVERIFIED_IDS: Final = UNVERIFIED_BEHAVIOURS | frozenset(
-    entry.id for entry in ERROR_CASES if entry.evidence != "CONFIRMED"
-)
+UNVERIFIED_IDS: Final = UNVERIFIED_BEHAVIOURS | UNVERIFIED_CASES

@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import threading
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -81,6 +81,16 @@ _BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 _ACTIVE_LOCK = threading.Lock()
 _active: list[LocalAws] = []
 _GONE_STATUSES = frozenset({"DELETING", "DELETED"})
+
+
+def _session(keys: Mapping[str, str]) -> boto3.session.Session:
+    """A boto3 session with fake credentials (``AWS_*`` variables) in the emulated region."""
+    return boto3.session.Session(
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys["AWS_SESSION_TOKEN"],
+        region_name=REGION,
+    )
 
 
 @dataclass
@@ -422,13 +432,9 @@ class LocalAws:
             if self.opensearch is None:
                 raise RuntimeError("this LocalAws runs without the local OpenSearch API")
             endpoint = self.opensearch.endpoint_url
-        session = boto3.session.Session(
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-            region_name=REGION,
+        client = _session(FAKE_CREDENTIALS).client(  # type: ignore[call-overload]
+            service_name, endpoint_url=endpoint
         )
-        client = session.client(service_name, endpoint_url=endpoint)  # type: ignore[call-overload]
         with self._clients_lock:
             return self._clients.setdefault(service_name, client)
 
@@ -442,14 +448,7 @@ class LocalAws:
         """A client of the local OpenSearch packages API that calls as ``account_id``."""
         if self.opensearch is None:
             raise RuntimeError("this LocalAws runs without the local OpenSearch API")
-        keys = self.credentials(account_id)
-        session = boto3.session.Session(
-            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=keys["AWS_SESSION_TOKEN"],
-            region_name=REGION,
-        )
-        client: OpenSearchServiceClient = session.client(
+        client: OpenSearchServiceClient = _session(self.credentials(account_id)).client(
             "opensearch", endpoint_url=self.opensearch.endpoint_url
         )
         return client

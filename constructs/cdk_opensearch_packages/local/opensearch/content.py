@@ -128,17 +128,18 @@ def _plugin(
     problems = [
         _problem(finding.message, path) for finding in findings if finding.severity == "error"
     ]
-    descriptor = _root_descriptor(data)
-    if problems or descriptor is None:
+    root = _root_descriptor(data)
+    if problems or root is None:
         text = " ".join(problems) or f"There is no readable {DESCRIPTOR} at the root of the zip."
         return _rejected("", PLUGIN_FAILURE_PREFIX + text)
+    descriptor, uncompressed_size = root
     properties = parse_java_properties(descriptor).values
     plugin: dict[str, Any] = {
         "Name": properties["name"],
         "Description": properties.get("description", ""),
         "Version": properties.get("version", ""),
         "ClassName": properties["classname"],
-        "UncompressedSizeInBytes": _uncompressed_size(data),
+        "UncompressedSizeInBytes": uncompressed_size,
     }
     return ContentVerdict(plugin_properties=plugin)
 
@@ -150,15 +151,11 @@ def _problem(message: str, path: str) -> str:
     return message.split(_FIX, 1)[0].strip()
 
 
-def _root_descriptor(data: bytes) -> bytes | None:
-    """The bytes of ``plugin-descriptor.properties`` at the root of the zip, if readable."""
+def _root_descriptor(data: bytes) -> tuple[bytes, int] | None:
+    """The bytes of ``plugin-descriptor.properties`` at the root of the zip and the archive's
+    uncompressed size (one opening of the zip), if readable."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.read(DESCRIPTOR)
+            return archive.read(DESCRIPTOR), sum(info.file_size for info in archive.infolist())
     except _ZIP_ERRORS:
         return None
-
-
-def _uncompressed_size(data: bytes) -> int:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return sum(info.file_size for info in archive.infolist())

@@ -391,6 +391,15 @@ class _LookedUpPackage(OpenSearchPackageBase):
         self._engine_version = engine_version
 
 
+def _engine_version_string(
+    engine_version: str | aws_opensearchservice.EngineVersion | None,
+) -> str | None:
+    """The API string of an engine version given as a string or an ``EngineVersion``."""
+    if isinstance(engine_version, aws_opensearchservice.EngineVersion):
+        return engine_version.version
+    return engine_version
+
+
 def _service_timeout(
     problems: _Problems, path: str, timeout: aws_cdk.Duration | None
 ) -> aws_cdk.Duration:
@@ -552,11 +561,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
             id,
             package_name=package_name,
             package_owner=package_owner,
-            engine_version=(
-                engine_version.version
-                if isinstance(engine_version, aws_opensearchservice.EngineVersion)
-                else engine_version
-            ),
+            engine_version=_engine_version_string(engine_version),
             refresh_key=refresh_key,
             timeout=timeout,
         )
@@ -635,11 +640,7 @@ class OpenSearchPackage(OpenSearchPackageBase):
                 "Use a PackageType member, e.g. PackageType.TXT_DICTIONARY",
             ) from None
         type_value = package_type.value
-        engine = (
-            engine_version.version
-            if isinstance(engine_version, aws_opensearchservice.EngineVersion)
-            else engine_version
-        )
+        engine = _engine_version_string(engine_version)
         # Every problem below is reported by CDK's validation phase, all of them in one synth.
         problems = _Problems(self)
         with problems.check():

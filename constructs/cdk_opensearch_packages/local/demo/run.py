@@ -114,14 +114,7 @@ def synthesize(
     The context is the ``context`` of the app's ``cdk.json`` plus ``context``, passed the way
     the CDK CLI passes it (``CDK_CONTEXT_JSON``).
     """
-    return subprocess.Popen(
-        [sys.executable, str(app)],
-        cwd=app.parent,
-        env=_synth_environment(app.parent, outdir, context),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return _start_synth([sys.executable, str(app)], app.parent, outdir, context)
 
 
 def synthesize_command(
@@ -129,9 +122,19 @@ def synthesize_command(
 ) -> subprocess.Popen[bytes]:
     """Start a CDK app command (``cdk.json``'s ``app``, e.g. ``python app.py``) in ``directory``
     through the shell, as the CDK CLI does, writing its cloud assembly to ``outdir``."""
+    return _start_synth(command, directory, outdir, context)
+
+
+def _start_synth(
+    command: str | list[str],
+    directory: Path,
+    outdir: Path,
+    context: Mapping[str, str] | None,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` (a string: through the shell) in ``directory``, output captured."""
     return subprocess.Popen(
         command,
-        shell=True,
+        shell=isinstance(command, str),
         cwd=directory,
         env=_synth_environment(directory, outdir, context),
         stdin=subprocess.DEVNULL,

@@ -356,12 +356,10 @@ class PackageStore:
         package_not_found: PackageNotFoundCode = "ResourceNotFoundException",
         not_associated: NotAssociatedCode = "ValidationException",
     ) -> None:
-        if package_not_found not in ("ResourceNotFoundException", "ValidationException"):
-            raise ValueError(f"package_not_found must be a code, got {package_not_found!r}")
-        if not_associated not in ("ResourceNotFoundException", "ValidationException"):
-            raise ValueError(f"not_associated must be a code, got {not_associated!r}")
-        self.package_not_found: PackageNotFoundCode = package_not_found
-        self.not_associated: NotAssociatedCode = not_associated
+        self._package_not_found: PackageNotFoundCode = _answer(
+            "package_not_found", package_not_found
+        )
+        self._not_associated: NotAssociatedCode = _answer("not_associated", not_associated)
         self._initial_answers = (package_not_found, not_associated)
         self._lock = threading.RLock()
         self._clock = clock
@@ -399,6 +397,24 @@ class PackageStore:
         }
 
     # ----------------------------------------------------------------- configuration, time
+
+    @property
+    def package_not_found(self) -> PackageNotFoundCode:
+        """The answer for an unknown package id (settable; a code is checked)."""
+        return self._package_not_found
+
+    @package_not_found.setter
+    def package_not_found(self, value: PackageNotFoundCode) -> None:
+        self._package_not_found = _answer("package_not_found", value)
+
+    @property
+    def not_associated(self) -> NotAssociatedCode:
+        """DissociatePackage's answer for a package the domain does not have (settable)."""
+        return self._not_associated
+
+    @not_associated.setter
+    def not_associated(self, value: NotAssociatedCode) -> None:
+        self._not_associated = _answer("not_associated", value)
 
     @property
     def timeline(self) -> Timeline:
@@ -1753,6 +1769,16 @@ class PackageStore:
                 package.allow_listed = [self.account_id]
             self._packages[identifier] = package
             return self._details(package, owner_view=package.owner == self.account_id)
+
+
+_AnswerT = TypeVar("_AnswerT", PackageNotFoundCode, NotAssociatedCode)
+
+
+def _answer(name: str, value: _AnswerT) -> _AnswerT:
+    """``value`` if it is one of the two reported codes, else :class:`ValueError`."""
+    if value not in ("ResourceNotFoundException", "ValidationException"):
+        raise ValueError(f"{name} must be a code, got {value!r}")
+    return value
 
 
 def _valid_package_name(name: str) -> bool:

@@ -155,10 +155,7 @@ class OpenSearchDomainPackages(Construct):
         self._domain = domain
         self._entries: list[DomainPackageEntry] = []
         self._seconds: list[float] = []
-        if timeout is not None:
-            checked = construct_props.service_timeout(path, timeout)
-            if not checked.is_unresolved():
-                self._seconds.append(checked.to_seconds(integral=False))
+        self._ask_timeout(path, timeout)
 
         resource = aws_cdk.CustomResource(
             self,
@@ -215,10 +212,7 @@ class OpenSearchDomainPackages(Construct):
             _domain_engine_version(self._domain),
             describe_domain(self._domain),
         )
-        if timeout is not None:
-            checked = construct_props.service_timeout(package.node.path, timeout)
-            if not checked.is_unresolved():
-                self._seconds.append(checked.to_seconds(integral=False))
+        self._ask_timeout(package.node.path, timeout)
         entry = self.entry_of(package)
         if entry is None:
             entry = DomainPackageEntry(package, _entry_key(package))
@@ -248,6 +242,14 @@ class OpenSearchDomainPackages(Construct):
         """The ``<key>.<name>`` attribute of an entry (``ReferencePath``, ``PackageVersion``,
         ``PackageID``), a deploy-time token."""
         return self.resource.get_att_string(f"{entry.key}.{name}")
+
+    def _ask_timeout(self, path: str, timeout: aws_cdk.Duration | None) -> None:
+        """Check ``timeout`` (reported under ``path``) and count it toward the set's."""
+        if timeout is None:
+            return
+        checked = construct_props.service_timeout(path, timeout)
+        if not checked.is_unresolved():
+            self._seconds.append(checked.to_seconds(integral=False))
 
     def _timeout_seconds(self) -> float:
         """The longest timeout asked for (the set's own or an association's), else 1 hour."""

@@ -1183,7 +1183,7 @@ class PackageStore:
                 failed_prerequisite = next(
                     (
                         p
-                        for p in entry.get("PrerequisitePackageIDList") or []
+                        for p in prerequisites_of[package.package_id]
                         if p in failed and p != package.package_id
                     ),
                     None,

@@ -263,14 +263,7 @@ def run_deploy(
                     break
             if destroy:
                 out.line("Destroying")
-                for name in reversed(names):
-                    workspace.mark("DELETE", name)
-                    result = session.run(
-                        f"deleting {name}", partial(aws.cloudformation.delete, name)
-                    )
-                    _save(aws, workspace, saved)
-                    workspace.mark(None)
-                    ok = ok and result.succeeded
+                ok = _delete(aws, workspace, session, saved, names[::-1]) and ok
                 ok = session.checks(names, existing=saved.get(_EXISTING, [])) and ok
             out.stop()
     except (RuntimeError, TemplateError, ValueError, StateLocked) as error:
@@ -287,6 +280,24 @@ def run_deploy(
         out.line("interrupted: the state is the one after the last completed operation")
         return 130
     return 0 if ok else 1
+
+
+def _delete(
+    aws: LocalAws,
+    workspace: Workspace,
+    session: Session,
+    saved: Mapping[str, Any],
+    names: Sequence[str],
+) -> bool:
+    """Delete the stacks in this order, saving the account after each; whether all succeeded."""
+    ok = True
+    for name in names:
+        workspace.mark("DELETE", name)
+        result = session.run(f"deleting {name}", partial(aws.cloudformation.delete, name))
+        _save(aws, workspace, saved)
+        workspace.mark(None)
+        ok = ok and result.succeeded
+    return ok
 
 
 def run_destroy(
@@ -316,12 +327,7 @@ def run_destroy(
             if not chosen:
                 out.line(f"No stacks in {workspace.folder}: nothing to destroy")
             session = Session(aws, out, opts)
-            for name in chosen:
-                workspace.mark("DELETE", name)
-                result = session.run(f"deleting {name}", partial(aws.cloudformation.delete, name))
-                _save(aws, workspace, saved)
-                workspace.mark(None)
-                ok = ok and result.succeeded
+            ok = _delete(aws, workspace, session, saved, chosen)
             if chosen and not stacks:
                 ok = session.checks(chosen, existing=saved.get(_EXISTING, [])) and ok
             out.stop()

@@ -8,11 +8,12 @@ import stat
 
 from cdk_opensearch_packages.checks.findings import FileFinding, make_finding
 
-__all__ = ["java_lines", "java_trim", "read_regular_file"]
+__all__ = ["java_byte_lines", "java_lines", "java_trim", "read_regular_file"]
 
 # java.io.BufferedReader.readLine ends a line at \n, \r or \r\n, nothing else (str.splitlines
 # would also split at \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029, which Java keeps in the line).
 _JAVA_LINE_END = re.compile(r"\r\n|\r|\n")
+_JAVA_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
 # java.lang.String.trim removes every char <= U+0020 from both ends.
 _JAVA_TRIM_CHARS = "".join(chr(code) for code in range(0x21))
 
@@ -84,6 +85,15 @@ def java_lines(text: str) -> list[str]:
     """
     lines = _JAVA_LINE_END.split(text)
     if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def java_byte_lines(data: bytes) -> list[bytes]:
+    """:func:`java_lines` on undecoded bytes (an ASCII terminator never sits inside a UTF-8
+    sequence), so a line number is the same before and after decoding."""
+    lines = _JAVA_LINE_END_BYTES.split(data)
+    if lines and lines[-1] == b"":
         lines.pop()
     return lines
 

@@ -13,10 +13,8 @@ and warns about its heap cost.
 
 from __future__ import annotations
 
-import re
-
 from cdk_opensearch_packages.checks.findings import FileFinding, FindingCollector
-from cdk_opensearch_packages.checks.lines import java_lines
+from cdk_opensearch_packages.checks.lines import java_byte_lines, java_lines
 from cdk_opensearch_packages.checks.stop_words import check_stop_words
 from cdk_opensearch_packages.checks.synonyms import check_synonym_rules
 from cdk_opensearch_packages.checks.user_dictionaries import (
@@ -31,7 +29,6 @@ __all__ = ["DICTIONARY_HEAP_WARNING_BYTES", "check_text_dictionary"]
 DICTIONARY_HEAP_WARNING_BYTES = 10 * 1024 * 1024
 
 _MIB = 1024 * 1024
-_JAVA_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
 
 # Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
@@ -160,7 +157,7 @@ def _decode_utf8(body: bytes, collector: FindingCollector) -> str | None:
         pass
     # Line by line: a malformed sequence never holds \r or \n (ASCII bytes are always valid),
     # so this finds every one in linear time and numbers the lines as the engine does.
-    for number, raw_line in enumerate(_JAVA_LINE_END_BYTES.split(body), start=1):
+    for number, raw_line in enumerate(java_byte_lines(body), start=1):
         position = 0
         while position < len(raw_line):
             try:

@@ -102,6 +102,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Final, Literal, TypeVar
 
 from cdk_opensearch_packages.checks.props import (
+    ENGINE_VERSION_PATTERN,
     PACKAGE_NAME_MAX,
     PACKAGE_NAME_MIN,
     PACKAGE_NAME_PATTERN,
@@ -146,8 +147,8 @@ PackageNotFoundCode = Literal["ResourceNotFoundException", "ValidationException"
 NotAssociatedCode = Literal["ValidationException", "ResourceNotFoundException"]
 _DEFAULT_PAGE: Final = 100
 _NAME = re.compile(r"[a-z][a-z0-9\-]+")
-# The model's EngineVersion pattern, matched against the whole value (re.fullmatch).
-_ENGINE = re.compile(r"Elasticsearch_[0-9]\.[0-9]{1,2}|OpenSearch_[0-9]{1,2}\.[0-9]{1,2}")
+# The model's EngineVersion pattern (the constructs' synth-time check holds it).
+_ENGINE = ENGINE_VERSION_PATTERN
 _UPDATABLE: Final = frozenset({"AVAILABLE", "COPY_FAILED", "VALIDATION_FAILED"})
 _PLUGIN: Final = "ZIP-PLUGIN"
 

@@ -295,20 +295,18 @@ class OpenSearchPackageProviderStack(aws_cdk.Stack):
                 conditions={"StringEquals": {"iam:PassedToService": "es.amazonaws.com"}},
             ),
         )
-        sharing = aws_iam.Policy(
+        sharing = _policy_under(
             self,
             "PackageSharingPolicy",
-            roles=[role],
-            statements=[aws_iam.PolicyStatement(actions=list(SCOPE_ACTIONS), resources=["*"])],
-        )
-        sharing_resource = sharing.node.default_child
-        assert isinstance(sharing_resource, aws_iam.CfnPolicy)
-        sharing_resource.cfn_options.condition = aws_cdk.CfnCondition(
-            self,
-            "AllowsPackageSharing",
-            expression=aws_cdk.Fn.condition_equals(
-                self.allow_package_sharing.value_as_string, "true"
+            role,
+            aws_cdk.CfnCondition(
+                self,
+                "AllowsPackageSharing",
+                expression=aws_cdk.Fn.condition_equals(
+                    self.allow_package_sharing.value_as_string, "true"
+                ),
             ),
+            aws_iam.PolicyStatement(actions=list(SCOPE_ACTIONS), resources=["*"]),
         )
         aws_cdk.Validations.of(sharing).acknowledge(
             aws_cdk.Acknowledgment(
@@ -457,6 +455,17 @@ def _conditional_policy(
             aws_cdk.Fn.condition_equals(aws_cdk.Fn.join("", parameter.value_as_list), "")
         ),
     )
+    return _policy_under(stack, id, role, condition, *statements)
+
+
+def _policy_under(
+    stack: aws_cdk.Stack,
+    id: str,
+    role: aws_iam.IRole,
+    condition: aws_cdk.CfnCondition,
+    *statements: aws_iam.PolicyStatement,
+) -> aws_iam.Policy:
+    """A policy of ``role`` holding ``statements``, present only when ``condition`` holds."""
     policy = aws_iam.Policy(stack, id, roles=[role], statements=list(statements))
     resource = policy.node.default_child
     assert isinstance(resource, aws_iam.CfnPolicy)

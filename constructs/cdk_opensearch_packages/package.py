@@ -423,15 +423,14 @@ def _validate_lookup_name(path: str, name: str) -> None:
 
 
 def _validate_lookup_owner(path: str, owner: str | None) -> None:
-    if owner is None or construct_props.is_unresolved(owner) or LOOKUP_OWNER_PATTERN.match(owner):
-        return
-    raise props.fail(
+    construct_props.validate_pattern(
         path,
         "package_owner",
         owner,
-        "it must be one owner as DescribePackages reports it (letters, digits and . _ / \\ -, "
+        LOOKUP_OWNER_PATTERN,
+        rule="it must be one owner as DescribePackages reports it (letters, digits and . _ / \\ -, "
         "no wildcards)",
-        "Pass the owning account id, e.g. '111122223333', or omit package_owner",
+        fix="Pass the owning account id, e.g. '111122223333', or omit package_owner",
     )
 
 

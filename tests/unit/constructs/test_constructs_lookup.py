@@ -273,3 +273,11 @@ def test_imported_attributes_are_carried_to_the_associations() -> None:
             ],
         },
     )
+
+
+def test_fails_an_owner_with_a_trailing_newline(stack: aws_cdk.Stack) -> None:
+    # The whole value must match (``$`` alone also matches before a final newline).
+    with synth_fails(stack, expect("package_owner", "111122223333", "one owner", "account id")):
+        OpenSearchPackage.from_package_name(
+            stack, "Shared", "shared", package_owner="111122223333\n"
+        )
